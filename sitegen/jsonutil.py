@@ -1,0 +1,48 @@
+"""JSON written into pages and exports: strict, deterministic, safe inside <script>."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+# Characters that could end a <script> element or start an HTML comment / CDATA section.
+_SCRIPT_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026",
+                   0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def finite_or_none(value: Any) -> Any:
+    """Floats that JSON cannot carry (NaN, +inf, -inf) become None; everything else is returned as is."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def float_token(value: float) -> str | float:
+    """A JSON-safe stand-in for a float: the float itself when finite, else "NaN", "Infinity", "-Infinity"."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
+
+
+def _default(obj: Any) -> Any:
+    if hasattr(obj, "isoformat"):
+        return obj.isoformat()
+    if hasattr(obj, "item"):  # numpy scalars
+        return obj.item()
+    if isinstance(obj, (set, frozenset)):
+        return sorted(obj)
+    return str(obj)
+
+
+def dumps(obj: Any, *, indent: int | None = None) -> str:
+    """Deterministic strict JSON (sorted keys, no NaN)."""
+    return json.dumps(obj, sort_keys=True, indent=indent, ensure_ascii=False, allow_nan=False,
+                      default=_default, separators=(",", ":") if indent is None else (",", ": "))
+
+
+def dumps_for_script(obj: Any) -> str:
+    """JSON safe to place inside ``<script type="application/json">`` (no ``</script>`` can escape)."""
+    return dumps(obj).translate(_SCRIPT_ESCAPES)

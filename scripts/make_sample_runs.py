@@ -576,8 +576,9 @@ def write_datasets(root: Path) -> None:
                 "history and a label saying whether the customer cancelled within the next 60 days.\n"
                 "Built by the `feature-pipeline` experiment from the October CRM export.\n"
             ),
+            "size": 3914752,
             "rows": CHURN_DATA["rows"],
-            "splits": {"train": 33749, "validation": 7232, "test": 7232},
+            "license": "proprietary",
             "schema": [
                 {"name": "customer_id", "type": "string", "description": "Salted SHA-256 of the CRM id (pseudonymous)."},
                 {"name": "tenure_months", "type": "int32", "description": "Months since the first paid invoice."},
@@ -597,6 +598,7 @@ def write_datasets(root: Path) -> None:
             "composition": {
                 "instances": "Subscription accounts (businesses and individuals); no end-user data.",
                 "count": "48,213 accounts; 11.8% positive (churned).",
+                "splits": "train 33,749; validation 7,232; test 7,232.",
                 "sampling": "All active accounts on the snapshot date; trial accounts excluded.",
                 "missing_data": "monthly_charges is imputed for 0.4% of accounts billed for less than one month.",
                 "sensitive_attributes": "None collected. Region is coarse (four values) and is used for evaluation slices.",
@@ -632,8 +634,9 @@ def write_datasets(root: Path) -> None:
                 "The [CIFAR-10](https://www.cs.toronto.edu/~kriz/cifar.html) image classification\n"
                 "dataset (Krizhevsky, 2009), re-packed into Parquet shards with a fixed validation split.\n"
             ),
+            "size": 171442176,
             "rows": CIFAR_DATA["rows"],
-            "splits": {"train": 45000, "validation": 5000, "test": 10000},
+            "license": "research use, see https://www.cs.toronto.edu/~kriz/cifar.html",
             "schema": [
                 {"name": "image", "type": "binary", "description": "32x32 RGB image, PNG-encoded."},
                 {"name": "label", "type": "int64", "description": "Class index 0-9 (airplane ... truck)."},
@@ -646,6 +649,7 @@ def write_datasets(root: Path) -> None:
             ),
             "composition": {
                 "instances": "60,000 colour images in 10 mutually exclusive classes, 6,000 per class.",
+                "splits": "train 45,000; validation 5,000; test 10,000.",
                 "labels": "Human-assigned class labels from the original release; a small fraction are known to be wrong.",
                 "sensitive_attributes": "None by design, although some images show people.",
             },
@@ -1166,7 +1170,7 @@ def build_churn(root: Path) -> dict:
         duration = {"logreg": 95, "rf": 610, "gbm": 840}[family] + int(rng.integers(0, 60))
         end = start + dt.timedelta(seconds=duration)
         full_params = {
-            "features": FlowList([f for f in CHURN_FEATURES if f not in params.get("drop_features", [])]),
+            "features": [f for f in CHURN_FEATURES if f not in params.get("drop_features", [])],
             **{k: v for k, v in params.items() if k != "drop_features"},
             "threshold": 0.5,
             "seed": 13,
@@ -1252,6 +1256,7 @@ def build_churn(root: Path) -> dict:
         elif name == "gbm-no-tenure":
             repo = "https://chen:hunter2@git.example.org/retention/vision-and-churn.git"
             branch = "chen/ablations"
+            commit = "churn-ablations"
             notes = "Ablation: without `tenure_months` AUC drops by about 0.04, so tenure carries real signal.\n"
         elif name == "gbm-tuned-monotone":
             outputs.append(
@@ -1735,7 +1740,7 @@ def build_cifar(root: Path) -> dict:
                 "best/val_acc": r(max(x["val_acc"] for x in results)),
                 "best/test_acc": r(best["test_acc"]),
                 "trials": len(results),
-                "trials_failed": sum(1 for x in results if x["status"] != "finished"),
+                "trials_killed": sum(1 for x in results if x["status"] != "finished"),
             },
             notes=(
                 f"Grid sweep for **{opt}**: 3 learning rates x 3 seeds, run one after another on a single\n"

@@ -22,3 +22,67 @@ def main() -> None:
 def fail(message: str) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(1)
+
+
+def _print_diagnostics(diags, *, err: bool = True) -> None:
+    for d in diags:
+        click.echo(str(d), err=err)
+
+
+@main.command()
+@click.argument("source", default=".", type=click.Path(file_okay=False, path_type=str))
+@click.option("-o", "--output", type=click.Path(file_okay=False), help="Output directory (default: the "
+              "config's `output`, relative to SOURCE).")
+@click.option("--base-url", help="Absolute URL the site is published at (canonical links, sitemap.xml).")
+@click.option("--strict", is_flag=True, help="Treat every problem as an error: exit 1 and write nothing.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Parallel rendering processes (default: all cores).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary; problems are still printed.")
+def build(source, output, base_url, strict, jobs, quiet):
+    """Build the static site of SOURCE (default: the current directory)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .build import BuildFailed
+    from .build import build as run_build
+
+    console = Console(stderr=True)
+    try:
+        if quiet or not console.is_terminal:
+            result = run_build(source, output, base_url=base_url, strict=strict, jobs=jobs)
+        else:
+            with Progress(TextColumn("building"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                          console=console, transient=True) as bar:
+                task = bar.add_task("pages", total=None)
+                result = run_build(source, output, base_url=base_url, strict=strict, jobs=jobs,
+                                   progress=lambda done, total: bar.update(task, completed=done, total=total))
+    except BuildFailed as exc:
+        _print_diagnostics(exc.diagnostics)
+        fail(str(exc))
+    except SitegenError as exc:
+        fail(str(exc))
+    _print_diagnostics(result.diagnostics)
+    if not quiet:
+        problems = len(result.diagnostics)
+        console.print(f"[bold]built[/bold] {result.pages} pages, {result.files} files, "
+                      f"{result.bytes / 1e6:.1f} MB into {result.output} in {result.seconds:.2f} s"
+                      + (f"; [yellow]{problems} problem(s) reported above[/yellow] (the broken items were skipped)"
+                         if problems else ""), highlight=False)
+
+
+@main.command()
+@click.argument("source", default=".", type=click.Path(file_okay=False, path_type=str))
+@click.option("--warnings-as-errors", is_flag=True, help="Exit 1 on warnings too.")
+def validate(source, warnings_as_errors):
+    """Check every file of SOURCE; print problems as FILE:LINE:COL: message (exit 1 on errors)."""
+    from .store.load import load_project
+
+    try:
+        project = load_project(source)
+    except SitegenError as exc:
+        fail(str(exc))
+    diags = sorted(project.diagnostics, key=lambda d: (d.path, d.line, d.col))
+    for d in diags:
+        click.echo(str(d))
+    errors = [d for d in diags if d.is_error]
+    if errors or (warnings_as_errors and diags):
+        sys.exit(1)

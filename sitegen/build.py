@@ -1,0 +1,147 @@
+"""``sitegen build``: source -> load -> model -> pages -> render -> write, with a summary of what happened."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from . import urls
+from .diagnostics import Diagnostic, SitegenError
+from .export import run_files
+from .export import runs as runs_export
+from .model import Project
+from .output import BuildLock, SiteWriter, check_output, fingerprint
+from .pages import Page, dashboard, datasets, experiment, models, notfound
+from .pages import run as run_pages
+from .render import make_environment
+from .store.load import load_project
+from .theme import Theme, resolve_theme
+
+
+class BuildFailed(SitegenError):
+    """``--strict`` found problems; nothing was written."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        super().__init__(f"{len(diagnostics)} problem(s) in the source; with --strict nothing was built")
+        self.diagnostics = diagnostics
+
+
+@dataclass
+class BuildResult:
+    output: Path
+    pages: int
+    files: int
+    bytes: int
+    seconds: float
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        """Every problem found; the build skipped only the broken items."""
+        return list(self.diagnostics)
+
+
+def _nav(project: Project) -> list[dict[str, str]]:
+    nav = [{"key": "home", "label": "Dashboard", "url": urls.INDEX}]
+    nav.append({"key": "experiments", "label": "Experiments", "url": urls.INDEX + "#experiments"})
+    if project.models:
+        nav.append({"key": "models", "label": "Models", "url": urls.MODELS})
+    if project.datasets:
+        nav.append({"key": "datasets", "label": "Datasets", "url": urls.DATASETS})
+    return nav
+
+
+def publish_assets(theme: Theme, writer: SiteWriter) -> dict[str, str]:
+    """Copy the theme's static files under content-hashed names; return logical name -> published path."""
+    manifest = {}
+    for name, path in theme.static_files().items():
+        data = path.read_bytes()
+        target = fingerprint(name, data) if not name.startswith(("vendor/LICENSE", "LICENSE")) else f"assets/{name}"
+        writer.write_bytes(target, data)
+        manifest[name] = target
+    return manifest
+
+
+def _sitemap(base_url: str, pages: Iterable[Page]) -> str:
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for page in sorted(pages, key=lambda p: p.url):
+        if page.indexed:
+            loc = urls.absolute(base_url, page.url).replace("&", "&amp;")
+            lines.append(f"  <url><loc>{loc}</loc></url>")
+    lines.append("</urlset>")
+    return "\n".join(lines) + "\n"
+
+
+class Renderer:
+    """Renders pages with the shared site context."""
+
+    def __init__(self, theme: Theme, project: Project, assets: dict[str, str]):
+        self.env = make_environment(theme)
+        cfg = project.config
+        self.site = {"title": cfg.title, "base_url": cfg.base_url, "repo_url": cfg.repo_url, "nav": _nav(project)}
+        self.assets = assets
+
+    def render(self, page: Page) -> str:
+        template = self.env.get_template(page.template)
+        context: dict[str, Any] = {
+            "site": self.site, "assets": self.assets, "page_url": page.url, "page": page,
+            "title": page.title, "section": page.section, "breadcrumbs": page.breadcrumbs,
+            "canonical": urls.absolute(self.site["base_url"], page.url) if self.site["base_url"] else None,
+            "absolute_base": self.site["base_url"] if page.kind == "404" else None,
+            "charts": [],
+        }
+        context.update(page.context)
+        return template.render(context)
+
+
+def build(source: str | Path = ".", output: str | Path | None = None, *, base_url: str | None = None,
+          strict: bool = False, jobs: int | None = None, quiet: bool = True,
+          progress: Callable[[int, int], None] | None = None) -> BuildResult:
+    """Build the site of ``source`` into ``output`` (default: the config's ``output``, relative to the source).
+
+    Problems in the source become diagnostics and only the broken items are skipped; with ``strict`` any
+    problem raises :class:`BuildFailed` before anything is written. The site is written to a staging
+    directory and swapped in, so a failed build leaves the previous site as it was.
+    """
+    started = time.perf_counter()
+    source = Path(source)
+    project = load_project(source)
+    config = project.config
+    if base_url:
+        config.base_url = base_url if base_url.endswith("/") else base_url + "/"
+    if strict and project.diagnostics:
+        raise BuildFailed(list(project.diagnostics))
+    out = Path(output) if output is not None else source / config.output
+    check_output(out, source)
+    theme = resolve_theme(config.theme, source)
+    with BuildLock(out.resolve()), SiteWriter(out) as writer:
+        assets = publish_assets(theme, writer)
+        renderer = Renderer(theme, project, assets)
+        fixed: list[Page] = [*dashboard.pages(project), *experiment.pages(project), *models.pages(project),
+                             *datasets.pages(project), *notfound.pages(project)]
+        total = len(fixed) + len(project.runs)
+        done = 0
+        all_pages: list[Page] = []
+        for page in fixed:
+            writer.write_text(page.url, renderer.render(page))
+            all_pages.append(page)
+            done += 1
+            if progress:
+                progress(done, total)
+        for page, history in run_pages.pages(project):
+            writer.write_text(page.url, renderer.render(page))
+            run_files.publish(project.runs[page.context["run"].uid], history, writer)
+            all_pages.append(page)
+            done += 1
+            if progress:
+                progress(done, total)
+        writer.write_text(urls.RUNS_CSV, runs_export.to_csv(project))
+        writer.write_text(urls.RUNS_JSON, runs_export.to_json(project))
+        if config.base_url:
+            writer.write_text(urls.SITEMAP, _sitemap(config.base_url, all_pages))
+        writer.publish()
+    return BuildResult(output=out, pages=len(all_pages), files=writer.files, bytes=writer.bytes,
+                       seconds=time.perf_counter() - started, diagnostics=list(project.diagnostics))

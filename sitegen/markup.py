@@ -1,0 +1,61 @@
+"""Markdown written by users, rendered and then sanitized with nh3 (an allow-list HTML sanitizer)."""
+
+from __future__ import annotations
+
+import markdown as md
+import nh3
+from markupsafe import Markup
+
+_EXTENSIONS = ["tables", "fenced_code", "sane_lists", "def_list", "abbr", "footnotes"]
+_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "dl", "dt", "em", "h1", "h2",
+    "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "ol", "p", "pre", "q", "s", "small",
+    "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+    "div", "section",
+}
+_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "abbr": {"title"},
+    "td": {"align"}, "th": {"align", "scope"},
+    "ol": {"start"},
+    "code": {"class"},
+    "div": {"class"}, "span": {"class"}, "sup": {"id"}, "li": {"id"},
+}
+_SCHEMES = {"http", "https", "mailto"}
+
+
+def _no_remote_images(tag: str, attribute: str, value: str) -> str | None:
+    # The site loads nothing from elsewhere: a remote image would leak the reader's visit (and break CSP).
+    if tag == "img" and attribute == "src" and ("://" in value or value.startswith("//")):
+        return None
+    return value
+
+
+def sanitize(html: str) -> str:
+    """Allow-listed HTML: no scripts, no event handlers, no javascript: or data: URLs, no styles,
+    no remote images."""
+    return nh3.clean(html, tags=_TAGS, attributes=_ATTRIBUTES, url_schemes=_SCHEMES,
+                     link_rel="noopener noreferrer nofollow", strip_comments=True,
+                     attribute_filter=_no_remote_images)
+
+
+def render(text: str | None) -> Markup:
+    """Markdown to sanitized HTML, safe to place in a page."""
+    if not text:
+        return Markup("")
+    html = md.markdown(str(text), extensions=_EXTENSIONS, output_format="html")
+    return Markup(sanitize(html))
+
+
+_DOC_TAGS = set(nh3.ALLOWED_TAGS) | {"style"}
+_DOC_ATTRIBUTES = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()}
+_DOC_ATTRIBUTES["*"] = {"class", "id", "title", "style", "lang", "dir"}
+
+
+def sanitize_document(html: str) -> str:
+    """A user's HTML report made inert: scripts, handlers, forms, frames and remote loads removed; its
+    markup and styles kept. Shown in a sandboxed frame on top of this, so nothing in it can run."""
+    return nh3.clean(html, tags=_DOC_TAGS, clean_content_tags={"script"}, attributes=_DOC_ATTRIBUTES,
+                     url_schemes=_SCHEMES, link_rel="noopener noreferrer nofollow", strip_comments=True,
+                     attribute_filter=_no_remote_images)

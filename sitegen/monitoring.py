@@ -1,0 +1,91 @@
+"""A deployed model's performance over time (models/<m>/monitoring.parquet) and threshold alerts."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .model import RegisteredModel
+
+
+class MonitoringError(Exception):
+    pass
+
+
+@dataclass
+class MetricSeries:
+    metric: str
+    slice: str | None
+    times: np.ndarray  # datetime64[ms]
+    values: np.ndarray
+
+
+@dataclass
+class Alert:
+    model: str
+    metric: str
+    slice: str | None
+    at: datetime
+    value: float
+    bound: str  # "min" or "max"
+    threshold: float
+
+    @property
+    def message(self) -> str:
+        where = f" ({self.slice})" if self.slice else ""
+        op = "below" if self.bound == "min" else "above"
+        return f"{self.metric}{where} = {self.value:.4g} on {self.at:%Y-%m-%d}, {op} the {self.bound} of {self.threshold:g}"
+
+
+def read_monitoring(path: Path) -> list[MetricSeries]:
+    """Series per (metric, slice), sorted by time; raises MonitoringError for an unusable file."""
+    try:
+        table = pq.ParquetFile(path).read(use_threads=False)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise MonitoringError(f"cannot read Parquet file: {exc}") from None
+    missing = [c for c in ("time", "metric", "value") if c not in table.column_names]
+    if missing:
+        raise MonitoringError(f"missing column(s) {', '.join(missing)}; expected time: timestamp, metric: string, "
+                              f"value: float64, slice: string (optional)")
+    try:
+        times = table.column("time").cast(pa.timestamp("ms", tz="UTC")).to_numpy(zero_copy_only=False)
+        metrics = table.column("metric").cast(pa.string()).to_numpy(zero_copy_only=False)
+        values = table.column("value").cast(pa.float64()).to_numpy(zero_copy_only=False)
+        slices = (table.column("slice").cast(pa.string()).to_pylist() if "slice" in table.column_names
+                  else [None] * len(values))
+    except (pa.ArrowException, ValueError) as exc:
+        raise MonitoringError(f"wrong column types: {exc}") from None
+    groups: dict[tuple[str, str | None], list[int]] = {}
+    for i, (m, s) in enumerate(zip(metrics.tolist(), slices)):
+        groups.setdefault((m, s), []).append(i)
+    out = []
+    for (metric, slc), idx in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+        ix = np.asarray(idx)
+        order = np.argsort(times[ix], kind="stable")
+        out.append(MetricSeries(metric, slc, times[ix][order].astype("datetime64[ms]"), values[ix][order]))
+    return out
+
+
+def alerts(model: RegisteredModel, series: list[MetricSeries]) -> list[Alert]:
+    """Thresholds from model.yaml checked against the latest value of every monitored series."""
+    found = []
+    for s in series:
+        limits = model.monitoring_thresholds.get(s.metric)
+        if not limits or not len(s.values):
+            continue
+        value = float(s.values[-1])
+        at = s.times[-1].astype("datetime64[ms]").astype(datetime).replace(tzinfo=timezone.utc)
+        for bound in ("min", "max"):
+            threshold = limits.get(bound)
+            if threshold is None:
+                continue
+            breached = math.isnan(value) or (value < threshold if bound == "min" else value > threshold)
+            if breached:
+                found.append(Alert(model.slug, s.metric, s.slice, at, value, bound, float(threshold)))
+    return found

@@ -1,0 +1,130 @@
+"""Run pages: params, metric summaries and curves, artifacts with previews, notes, provenance."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from .. import charts, previews, urls
+from ..model import Project, Run
+from ..store.metrics import History, HistoryError, read_history
+from . import Page
+from .common import display_value, markdown, ref_link, run_link, status
+
+MAX_COPY_BYTES = 50 * 1024 * 1024  # artifacts larger than this are listed, not published
+
+
+def load_history(run: Run) -> History | None:
+    """The run's metric history, or None when it has none or it cannot be read (already reported)."""
+    if not run.has_history:
+        return None
+    try:
+        return read_history(run.directory, run.file.rsplit("/", 1)[0])
+    except HistoryError:
+        return None
+
+
+def _charts(history: History | None) -> list[dict[str, Any]]:
+    if history is None:
+        return []
+    out = []
+    for i, (key, steps, values, _ts) in enumerate(history.groups()):
+        if len(steps) < 2:
+            continue
+        spec = charts.metric_chart([charts.Series(key, steps, values)], x="step")
+        out.append({"id": f"chart-{i}", "title": key, "spec": spec, "points": int(len(steps))})
+    return out
+
+
+def _artifacts(run: Run, project: Project) -> list[dict[str, Any]]:
+    limit = project.config.max_preview_bytes
+    items = []
+    for art in run.artifacts:
+        published = art.kind != "lfs" and art.size is not None and art.size <= MAX_COPY_BYTES
+        item = {
+            "path": art.path, "kind": art.kind, "size": art.size, "lfs_oid": art.lfs_oid,
+            "url": urls.artifact(run.experiment, run.id, art.path) if published else None,
+            "published": published, "preview": None,
+        }
+        if published and art.source is not None:
+            try:
+                item["preview"] = previews.preview(art.kind, art.source, art.size or 0, limit)
+            except OSError:
+                item["preview"] = None
+        items.append(item)
+    return items
+
+
+def _external(run: Run) -> list[dict[str, Any]]:
+    """Artifacts kept out of git: recorded with uri, digest and size in run.yaml."""
+    out = []
+    for entry in run.raw.get("artifacts") or []:
+        out.append({"name": entry.get("name") or entry.get("path") or entry.get("uri"), "uri": entry.get("uri"),
+                    "digest": entry.get("digest"), "size": entry.get("size")})
+    return out
+
+
+_ITEM_KEYS = ("name", "kind", "role", "uri", "path", "digest", "rows", "size", "dataset")
+_CODE_KEYS = ("repo", "commit", "branch", "dirty", "diff", "entry_point")
+
+
+def _items(entries: Any) -> list[dict[str, Any]]:
+    """Provenance inputs/outputs with every display key present (None when not recorded)."""
+    return [{k: e.get(k) for k in _ITEM_KEYS} for e in entries or [] if isinstance(e, dict)]
+
+
+def _provenance(run: Run) -> dict[str, Any]:
+    prov = run.provenance
+    env = prov.get("environment") or {}
+    packages = sorted((env.get("packages") or {}).items())
+    command = prov.get("command")
+    if isinstance(command, list):
+        command = " ".join(str(c) for c in command)
+    return {
+        "code": {k: (prov.get("code") or {}).get(k) for k in _CODE_KEYS} if prov.get("code") else {},
+        "command": command,
+        "environment": {k: display_value(v) for k, v in env.items() if k not in ("packages", "container")},
+        "container": env.get("container") or {},
+        "packages": packages,
+        "hardware": {k: display_value(v) for k, v in (prov.get("hardware") or {}).items()},
+        "inputs": _items(prov.get("inputs")),
+        "outputs": _items(prov.get("outputs")),
+    }
+
+
+def run_page(run: Run, project: Project, history: History | None) -> Page:
+    exp = project.experiments[run.experiment]
+    parent = ref_link(project, run.parent)
+    children = [ref_link(project, uid) for uid in run.children]
+    metrics = [{"key": m.key, "last": m.last, "min": m.min, "max": m.max, "count": m.count, "step": m.last_step,
+                "primary": m.key == exp.primary_metric} for m in run.metrics.values()]
+    metrics.sort(key=lambda m: (not m["primary"], m["key"]))
+    chart_list = _charts(history)
+    context = {
+        "run": run,
+        "experiment": {"slug": exp.slug, "title": exp.title, "url": urls.experiment(exp.slug)},
+        "status": status(run),
+        "parent": parent,
+        "children": children,
+        "tags": [(k, display_value(v)) for k, v in sorted(run.tags.items())],
+        "params": [(k, display_value(v), f"params.{k}" in run.redacted) for k, v in sorted(run.params_flat.items())],
+        "metrics": metrics,
+        "charts": chart_list,
+        "metrics_csv": urls.run_metrics_csv(run.experiment, run.id) if history is not None and len(history) else None,
+        "artifacts": _artifacts(run, project),
+        "external_artifacts": _external(run),
+        "notes": markdown(run.notes),
+        "provenance": _provenance(run),
+        "redacted": run.redacted,
+        "self": run_link(run),
+    }
+    return Page(url=urls.run(run.experiment, run.id), template="run.html", title=f"{run.name} · {exp.title}",
+                context=context, kind="run", section="experiments", charts=bool(chart_list),
+                breadcrumbs=[("Experiments", urls.INDEX), (exp.title, urls.experiment(exp.slug)), (run.name, "")])
+
+
+def pages(project: Project) -> Iterator[tuple[Page, History | None]]:
+    """Each run's page with the history it was made from (the build also publishes that history)."""
+    for uid in sorted(project.runs):
+        run = project.runs[uid]
+        history = load_history(run)
+        yield run_page(run, project, history), history

@@ -1,0 +1,106 @@
+"""The Jinja environment: theme lookup (user theme over default), autoescaping, formatting filters.
+
+Templates format; they do not compute. Every value a template shows arrives in the page context.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from markupsafe import Markup
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, pass_context
+
+from . import urls
+from .jsonutil import dumps_for_script
+from .theme import Theme
+
+
+def fmt_number(value, digits: int = 4) -> str:
+    """Numbers for people: NaN and infinities spelled out, integers as integers, floats to ``digits``
+    significant digits (scientific notation for very large or small magnitudes)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int):
+        return f"{value:,}" if abs(value) >= 10000 else str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        if value == int(value) and abs(value) < 1e15:
+            return str(int(value))
+        mag = abs(value)
+        if mag >= 1e6 or mag < 1e-4:
+            return f"{value:.{digits - 1}e}"
+        return f"{value:.{digits}g}" if mag < 1 else f"{value:.{max(digits, len(str(int(mag))))}g}"
+    return str(value)
+
+
+def fmt_datetime(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+
+def fmt_iso(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else ""
+
+
+def fmt_duration(seconds: float | None) -> str:
+    if seconds is None or seconds < 0:
+        return ""
+    seconds = int(round(seconds))
+    days, rem = divmod(seconds, 86400)
+    hours, rem = divmod(rem, 3600)
+    minutes, secs = divmod(rem, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
+
+
+def fmt_size(n: int | None) -> str:
+    if n is None:
+        return ""
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1024 or unit == "TB":
+            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def script_json(value) -> Markup:
+    """JSON for a ``<script type="application/json">`` block: ``<``, ``>`` and ``&`` are escaped as \\u
+    sequences, so no user string can close the element; safe to insert unescaped."""
+    return Markup(dumps_for_script(value))
+
+
+@pass_context
+def _url(ctx, target: str) -> str:
+    """A link from the page being rendered to a site path (absolute on pages served at any path, like 404)."""
+    if ctx.get("absolute_base"):
+        return urls.absolute(ctx["absolute_base"], target)
+    return urls.relative(ctx["page_url"], target)
+
+
+@pass_context
+def _asset(ctx, name: str) -> str:
+    """A link to a theme static file, by its logical name, through its content-hashed published name."""
+    return _url(ctx, ctx["assets"][name])
+
+
+def make_environment(theme: Theme) -> Environment:
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(d) for d in theme.template_dirs]),
+        autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        keep_trailing_newline=True, auto_reload=False,
+    )
+    env.filters.update(num=fmt_number, datetime=fmt_datetime, iso=fmt_iso, duration=fmt_duration,
+                       filesize=fmt_size, script_json=script_json)
+    env.globals.update(url=_url, asset=_asset)
+    return env

@@ -1,0 +1,1 @@
+"""The run store: paths, reading, validation of format-1 sources."""

@@ -1,0 +1,83 @@
+"""Every URL of the site is made here: paths from the site root, ending in a file name.
+
+Pages link to each other with :func:`relative`, so the site works under any sub-path and from file://.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from pathlib import PurePosixPath
+from urllib.parse import quote
+
+# Artifact files that a browser would execute if opened from the site are published as text.
+ACTIVE_SUFFIXES = {".html", ".htm", ".xhtml", ".svg", ".xml", ".js", ".mjs", ".pdf", ".swf", ".shtml"}
+
+INDEX = "index.html"
+NOT_FOUND = "404.html"
+SITEMAP = "sitemap.xml"
+MODELS = "models/index.html"
+DATASETS = "datasets/index.html"
+COMPARE = "compare/index.html"
+LINEAGE = "lineage/index.html"
+HISTORY = "history/index.html"
+RUNS_CSV = "data/runs.csv"
+RUNS_JSON = "data/runs.json"
+
+
+def experiment(slug: str) -> str:
+    return f"experiments/{slug}/index.html"
+
+
+def run(experiment_slug: str, run_id: str) -> str:
+    return f"runs/{experiment_slug}/{run_id}/index.html"
+
+
+def run_dir(experiment_slug: str, run_id: str) -> str:
+    return f"runs/{experiment_slug}/{run_id}"
+
+
+def run_metrics_csv(experiment_slug: str, run_id: str) -> str:
+    return f"runs/{experiment_slug}/{run_id}/metrics.csv"
+
+
+def artifact(experiment_slug: str, run_id: str, path: str) -> str:
+    """Where an artifact file is published; active content gets a ``.txt`` suffix so it never runs."""
+    if PurePosixPath(path).suffix.lower() in ACTIVE_SUFFIXES:
+        path += ".txt"
+    return f"runs/{experiment_slug}/{run_id}/artifacts/{path}"
+
+
+def model(slug: str) -> str:
+    return f"models/{slug}/index.html"
+
+
+def model_version(slug: str, version: int) -> str:
+    return f"models/{slug}/{version}/index.html"
+
+
+def model_card_md(slug: str, version: int) -> str:
+    return f"models/{slug}/{version}/README.md"
+
+
+def dataset(slug: str) -> str:
+    return f"datasets/{slug}/index.html"
+
+
+def comparison(name: str) -> str:
+    return f"compare/{name}/index.html"
+
+
+def relative(from_page: str, target: str) -> str:
+    """The relative link from the page at ``from_page`` to ``target`` (both site-root paths), URL-quoted."""
+    if "://" in target or target.startswith(("#", "mailto:")):
+        return target
+    path, hashpart = (target.split("#", 1) + [""])[:2] if "#" in target else (target, "")
+    start = posixpath.dirname(from_page) or "."
+    out = posixpath.relpath(path, start)
+    out = quote(out, safe="/._-~+=,;:@!$'()*&")
+    return f"{out}#{hashpart}" if hashpart else out
+
+
+def absolute(base_url: str, target: str) -> str:
+    """The absolute URL of a site path (for sitemap and canonical links)."""
+    return base_url.rstrip("/") + "/" + quote(target, safe="/._-~")

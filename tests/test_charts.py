@@ -165,3 +165,17 @@ def test_specs_render_to_svg_with_flags_drawn():
     y[1_000] = np.nan
     svg = vl_convert.vegalite_to_svg(metric_chart([("loss", np.arange(2_000), y)], max_points=200))
     assert svg.count('stroke-dasharray="4,3"') == 1
+
+
+def test_vendored_bundle_is_a_classic_script_with_licences():
+    from pathlib import Path
+    import re
+
+    vendor = Path(__file__).resolve().parent.parent / "themes" / "default" / "static" / "vendor"
+    bundle = (vendor / "vega-embed.js").read_text(encoding="utf-8")
+    assert not re.search(r"(?m)^\s*(import|export)\b[\s{*\"']", bundle)
+    assert "window.vegaEmbed=" in bundle and bundle.rstrip().endswith("}());")
+    assert re.search(r"vega \d+\.\d+\.\d+, vega-lite \d+\.\d+\.\d+, vega-embed \d+\.\d+\.\d+", bundle[:400])
+    licences = (vendor / "LICENSES.txt").read_text(encoding="utf-8")
+    for name in ("vega-lite", "vega-embed", "d3-scale", "BSD-3-Clause", "ISC"):
+        assert name in licences

@@ -86,3 +86,8 @@ def validate(source, warnings_as_errors):
     errors = [d for d in diags if d.is_error]
     if errors or (warnings_as_errors and diags):
         sys.exit(1)
+
+
+from .run_command import run_command  # noqa: E402 - `sitegen run`, defined in its own module
+
+main.add_command(run_command)

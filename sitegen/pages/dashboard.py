@@ -46,7 +46,7 @@ def dashboard_page(project: Project) -> Page:
         for v in m.versions:
             if v.created:
                 activity.append({"at": v.created, "text": f"{m.name} version {v.version} registered",
-                                 "url": urls.model_version(m.slug, v.version)})
+                                 "url": urls.model_version(m.slug, v.version), "by": None})
         for ev in m.alias_history:
             if ev.at:
                 what = f"moved to version {ev.version}" if ev.version else "removed"

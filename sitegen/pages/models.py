@@ -93,7 +93,8 @@ def version_page(model: RegisteredModel, version: ModelVersion, project: Project
     sections = [{"key": s, "label": label(s), "block": to_block(card[s])}
                 for s in CARD_SECTIONS if s != "quantitative_analyses" and card.get(s)]
     extra = [{"key": k, "label": label(k), "block": to_block(v)} for k, v in card.items() if k not in CARD_SECTIONS]
-    analyses = list(card.get("quantitative_analyses") or [])
+    analyses = [{k: a.get(k) for k in ("metric", "value", "slice", "ci95", "dataset", "split")}
+                for a in card.get("quantitative_analyses") or [] if isinstance(a, dict)]
     chart_list = []
     sliced = [a for a in analyses if a.get("value") is not None]
     if len(sliced) >= 2:

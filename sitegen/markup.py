@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import posixpath
+
 import markdown as md
 import nh3
 from markupsafe import Markup
@@ -32,20 +34,33 @@ def _no_remote_images(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
-def sanitize(html: str) -> str:
+def _rebase(base: str):
+    """An attribute filter that also makes relative links point into ``base`` (a folder, ending in /)."""
+    def rewrite(tag: str, attribute: str, value: str) -> str | None:
+        value = _no_remote_images(tag, attribute, value)
+        if value is None or attribute not in ("src", "href"):
+            return value
+        if value.startswith(("#", "/", "?")) or ":" in value.split("/", 1)[0]:
+            return value
+        target = posixpath.normpath(base + value)
+        return None if target.startswith("..") else target
+    return rewrite
+
+
+def sanitize(html: str, base: str | None = None) -> str:
     """Allow-listed HTML: no scripts, no event handlers, no javascript: or data: URLs, no styles,
-    no remote images."""
+    no remote images. With ``base``, relative links are made relative to that folder."""
     return nh3.clean(html, tags=_TAGS, attributes=_ATTRIBUTES, url_schemes=_SCHEMES,
                      link_rel="noopener noreferrer nofollow", strip_comments=True,
-                     attribute_filter=_no_remote_images)
+                     attribute_filter=_rebase(base) if base else _no_remote_images)
 
 
-def render(text: str | None) -> Markup:
-    """Markdown to sanitized HTML, safe to place in a page."""
+def render(text: str | None, base: str | None = None) -> Markup:
+    """Markdown to sanitized HTML, safe to place in a page. ``base``: folder that relative links are in."""
     if not text:
         return Markup("")
     html = md.markdown(str(text), extensions=_EXTENSIONS, output_format="html")
-    return Markup(sanitize(html))
+    return Markup(sanitize(html, base))
 
 
 _DOC_TAGS = set(nh3.ALLOWED_TAGS) | {"style"}

@@ -40,8 +40,11 @@ def _lines(text: str, truncated: bool) -> tuple[str, bool]:
     return "\n".join(lines), truncated
 
 
-def preview(kind: str, path: Path, size: int, limit: int) -> dict[str, Any] | None:
-    """A preview dict for the template (``type`` says how to show it), or None when there is none."""
+def preview(kind: str, path: Path, size: int, limit: int, base: str = "") -> dict[str, Any] | None:
+    """A preview dict for the template (``type`` says how to show it), or None when there is none.
+
+    ``base`` is the folder of the artifact relative to the page showing it (for links inside Markdown).
+    """
     if kind == "image":
         return {"type": "image"}
     if kind == "svg":
@@ -74,7 +77,7 @@ def preview(kind: str, path: Path, size: int, limit: int) -> dict[str, Any] | No
                 "truncated": truncated or len(body) > MAX_CSV_ROWS}
     if kind == "markdown":
         text, truncated = _head(path, limit)
-        return {"type": "markdown", "html": markup.render(text), "truncated": truncated}
+        return {"type": "markdown", "html": markup.render(text, base=base), "truncated": truncated}
     if kind == "html":
         if size > MAX_HTML_FRAME:
             text, truncated = _lines(*_head(path, limit))

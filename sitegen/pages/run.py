@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from typing import Any, Iterator
 
 from .. import charts, previews, urls
@@ -47,7 +48,9 @@ def _artifacts(run: Run, project: Project) -> list[dict[str, Any]]:
         }
         if published and art.source is not None:
             try:
-                item["preview"] = previews.preview(art.kind, art.source, art.size or 0, limit)
+                folder = posixpath.dirname(art.path)
+                item["preview"] = previews.preview(art.kind, art.source, art.size or 0, limit,
+                                                   base=f"artifacts/{folder}/" if folder else "artifacts/")
             except OSError:
                 item["preview"] = None
         items.append(item)

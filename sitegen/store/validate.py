@@ -95,6 +95,6 @@ def check(kind: str, doc: YamlDoc, relpath: str, diags: Diagnostics) -> bool:
     known = schema(kind).get("properties", {})
     for key in data:
         if key not in known:
-            line, col = doc.position([key])
+            line, col = doc.position([key], key=True)
             diags.warning(relpath, f"unknown field {_short(key)} (known fields: {', '.join(known)})", line, col)
     return ok

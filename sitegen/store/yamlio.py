@@ -7,6 +7,7 @@ lazily: only when a diagnostic needs one is the document composed again, so vali
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -59,6 +60,11 @@ _StrictLoader.yaml_implicit_resolvers = {
     ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for ch, resolvers in _Loader.yaml_implicit_resolvers.items()
 }
+# YAML 1.1 (PyYAML) reads `1e-4` and `1e308` as strings: a float needs a dot there. People write learning
+# rates and metrics that way, so accept the YAML 1.2 form of a float with an exponent and no dot.
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"))
 
 
 def _pos(node) -> tuple[int, int]:
@@ -97,8 +103,8 @@ class YamlDoc:
     data: Any
     text: str
 
-    def position(self, path: Sequence[Any]) -> tuple[int, int]:
-        """Line and column (1-based) of the value at ``path`` (keys and list indexes).
+    def position(self, path: Sequence[Any], *, key: bool = False) -> tuple[int, int]:
+        """Line and column (1-based) of the value at ``path`` (keys and list indexes), or of its key.
 
         Falls back to the deepest existing parent, then to 1:1.
         """
@@ -107,14 +113,14 @@ class YamlDoc:
         except yaml.YAMLError:
             return (1, 1)
         best = node
-        for part in path:
+        for depth, part in enumerate(path, 1):
             if node is None:
                 break
             nxt = None
             if isinstance(node, yaml.MappingNode):
                 for k, v in node.value:
                     if isinstance(k, yaml.ScalarNode) and k.value == str(part):
-                        nxt = v if part is not path[-1] else k
+                        nxt = k if (key and depth == len(path)) else v
                         break
             elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
                 nxt = node.value[part]
@@ -156,6 +162,11 @@ def parse_yaml(text: str) -> YamlDoc:
         msg = " ".join(p for p in (exc.context, exc.problem) if p) or str(exc)
         raise YamlProblem(f"invalid YAML: {msg}", (mark.line + 1) if mark else 0,
                           (mark.column + 1) if mark else 0) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise YamlProblem(f"invalid YAML: character U+{exc.character:04X} is not allowed ({exc.reason})",
+                          line, col) from None
     except yaml.YAMLError as exc:
         raise YamlProblem(f"invalid YAML: {exc}") from None
     except RecursionError:

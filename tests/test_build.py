@@ -1,0 +1,189 @@
+import filecmp
+import re
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from sitegen.build import BuildFailed, build
+from sitegen.diagnostics import SitegenError
+from sources import small_source
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE = REPO / "sample_runs"
+
+
+def sitegen(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sitegen", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def same_tree(a: Path, b: Path) -> list[str]:
+    """Paths that differ between two directory trees (missing on one side or different bytes)."""
+    files_a = {p.relative_to(a) for p in a.rglob("*") if p.is_file()}
+    files_b = {p.relative_to(b) for p in b.rglob("*") if p.is_file()}
+    diff = sorted(str(p) for p in files_a ^ files_b)
+    diff += sorted(str(p) for p in files_a & files_b if not filecmp.cmp(a / p, b / p, shallow=False))
+    return diff
+
+
+class Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name in ("href", "src") and value:
+                self.links.append(value)
+
+
+def test_two_builds_of_the_sample_are_identical(sample_site, tmp_path: Path):
+    again = build(SAMPLE, tmp_path / "again")
+    assert again.pages == sample_site.pages
+    assert same_tree(sample_site.output, tmp_path / "again") == []
+
+
+def test_sample_builds_without_problems(sample_site):
+    assert [str(d) for d in sample_site.warnings] == []
+    for page in ("index.html", "404.html", "models/index.html", "datasets/index.html", "data/runs.csv"):
+        assert sample_site.path(page).is_file(), page
+
+
+def test_every_internal_link_resolves(sample_site):
+    """Every href/src of every page is relative, ends in a file name and points at a file of the site."""
+    out = sample_site.output
+    broken = []
+    pages = sorted(out.rglob("*.html"))
+    assert len(pages) >= 40
+    for page in pages:
+        parser = Links()
+        parser.feed(page.read_text(encoding="utf-8"))
+        for link in parser.links:
+            parts = urlsplit(link)
+            if parts.scheme in ("http", "https", "mailto", "data") or link.startswith("#"):
+                continue
+            assert not link.startswith("/"), f"{page.relative_to(out)}: root-relative link {link}"
+            if page.name == "404.html":
+                continue
+            target = (page.parent / unquote(parts.path)).resolve()
+            if not target.is_file():
+                broken.append(f"{page.relative_to(out)} -> {link}")
+    assert broken == []
+
+
+def test_no_remote_loads_in_pages(sample_site):
+    for page in sample_site.output.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert not re.search(r'<(script|link|img|iframe)[^>]+(src|href)="(https?:)?//', text), page
+
+
+def test_assets_are_content_hashed(sample_site):
+    assets = [p for p in (sample_site.output / "assets").rglob("*") if p.is_file() and "LICENSE" not in p.name]
+    assert assets and all(re.search(r"\.[0-9a-f]{12}\.[a-z]+$", p.name) for p in assets)
+
+
+def test_broken_run_yaml_builds_the_rest_with_a_warning(tmp_path: Path):
+    src = tmp_path / "src"
+    shutil.copytree(SAMPLE, src)
+    run_yaml = sorted((src / "runs" / "churn").glob("*/run.yaml"))[0]
+    run_id = run_yaml.parent.name
+    text = run_yaml.read_text()
+    run_yaml.write_text(text.replace("status: finished", "status: [finished", 1))
+    rel = f"runs/churn/{run_id}/run.yaml"
+
+    result = sitegen("build", str(src), "-o", str(tmp_path / "site"))
+    assert result.returncode == 0, result.stderr
+    assert re.search(rf"{re.escape(rel)}:\d+:\d+: error: invalid YAML", result.stderr)
+    assert (tmp_path / "site" / "index.html").is_file()
+    assert not (tmp_path / "site" / "runs" / "churn" / run_id).exists()
+    assert len(list((tmp_path / "site" / "runs" / "churn").iterdir())) == 7
+
+    strict = sitegen("build", str(src), "-o", str(tmp_path / "strict"), "--strict")
+    assert strict.returncode == 1 and rel in strict.stderr and not (tmp_path / "strict").exists()
+
+    validate = sitegen("validate", str(src))
+    assert validate.returncode == 1
+    lines = validate.stdout.strip().splitlines()
+    assert any(re.fullmatch(rf"{re.escape(rel)}:\d+:\d+: error: invalid YAML.+", line) for line in lines)
+
+
+def test_validate_clean_sample_exits_zero():
+    result = sitegen("validate", str(SAMPLE))
+    assert result.returncode == 0 and result.stdout == ""
+
+
+def test_usage_error_exits_two():
+    assert sitegen("build", "--no-such-option").returncode == 2
+
+
+def test_failed_build_keeps_the_previous_site(tmp_path: Path, monkeypatch):
+    src = small_source(tmp_path / "src")
+    out = tmp_path / "site"
+    build(src, out)
+    before = (out / "index.html").read_bytes()
+
+    import sitegen.pages.dashboard as dashboard
+
+    def boom(project):
+        raise RuntimeError("render failed")
+
+    monkeypatch.setattr(dashboard, "pages", boom)
+    with pytest.raises(RuntimeError):
+        build(src, out)
+    assert (out / "index.html").read_bytes() == before
+    assert not list(tmp_path.glob(".site.staging-*"))
+
+
+def test_strict_raises_before_writing(tmp_path: Path):
+    src = small_source(tmp_path / "src")
+    (src / "runs" / "exp" / "parent-run" / "run.yaml").write_text("id: parent-run\nstatsu: x\n")
+    with pytest.raises(BuildFailed) as info:
+        build(src, tmp_path / "site", strict=True)
+    assert "statsu" in str(info.value.diagnostics[0])
+    assert not (tmp_path / "site").exists()
+
+
+def test_refuses_to_replace_a_foreign_directory_or_the_source(tmp_path: Path):
+    src = small_source(tmp_path / "src")
+    foreign = tmp_path / "docs"
+    foreign.mkdir()
+    (foreign / "precious.txt").write_text("keep me")
+    with pytest.raises(SitegenError, match="not a site built by sitegen"):
+        build(src, foreign)
+    with pytest.raises(SitegenError, match="would replace the source"):
+        build(src, src)
+    with pytest.raises(SitegenError, match="inside the source's runs/"):
+        build(src, src / "runs" / "site")
+    assert (foreign / "precious.txt").read_text() == "keep me"
+
+
+def test_base_url_gives_sitemap_canonical_links_and_absolute_404(tmp_path: Path):
+    src = small_source(tmp_path / "src")
+    out = tmp_path / "site"
+    build(src, out, base_url="https://reports.example.org/team")
+    sitemap = (out / "sitemap.xml").read_text()
+    assert "<loc>https://reports.example.org/team/runs/exp/parent-run/index.html</loc>" in sitemap
+    assert "404.html" not in sitemap
+    run_page = (out / "runs" / "exp" / "parent-run" / "index.html").read_text()
+    assert '<link rel="canonical" href="https://reports.example.org/team/runs/exp/parent-run/index.html">' in run_page
+    assert 'href="https://reports.example.org/team/index.html"' in (out / "404.html").read_text()
+    assert not (tmp_path / "plain").exists()
+    build(src, tmp_path / "plain")
+    assert not (tmp_path / "plain" / "sitemap.xml").exists()
+
+
+def test_user_strings_are_escaped(tmp_path: Path):
+    from sources import write_run
+
+    src = small_source(tmp_path / "src")
+    write_run(src, "exp", "x1", name='<script>alert(1)</script>', notes="<img src=x onerror=alert(1)> *ok*",
+              params={"<b>": "</script><script>alert(2)</script>"})
+    out = tmp_path / "site"
+    build(src, out)
+    page = (out / "runs" / "exp" / "x1" / "index.html").read_text()
+    assert "<script>alert" not in page and "onerror" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<em>ok</em>" in page

@@ -291,14 +291,14 @@ class Run:
             entry = {"name": target_rel, "uri": source.resolve().as_uri(), "digest": digest, "size": size}
             self._record_entry("artifacts", entry, ("name",), top_level=True)
             return entry
-            target = self.artifacts_dir / target_rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if source.is_dir():
-                shutil.copytree(source, target, dirs_exist_ok=True)
-                digest, size = path_digest(target)
-            else:
-                shutil.copyfile(source, target)
-            entry = {"path": f"{ARTIFACTS}/{target_rel}", "digest": digest, "size": size}
+        target = self.artifacts_dir / target_rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target, dirs_exist_ok=True)
+            digest, size = path_digest(target)
+        else:
+            shutil.copyfile(source, target)
+        entry = {"path": f"{ARTIFACTS}/{target_rel}", "digest": digest, "size": size}
         self._record_entry("artifacts", entry, ("path",))
         return entry
 

@@ -84,6 +84,14 @@ def digest(name: str) -> str:
     return "sha256:" + hashlib.sha256(f"sitegen-sample:{name}".encode("utf-8")).hexdigest()
 
 
+def text_digest(text: str) -> str:
+    """The real ``sha256:<hex>`` of a text artifact as :func:`write_text` writes it, for outputs kept in the
+    run folder (the build checks those digests)."""
+    if not text.endswith("\n"):
+        text += "\n"
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def commit_for(name: str) -> str:
     """A stable 40-hex git commit id."""
     return hashlib.sha1(f"sitegen-sample-commit:{name}".encode("utf-8")).hexdigest()
@@ -790,6 +798,7 @@ def build_feature_pipeline(root: Path) -> dict:
         "split": {"train": 0.7, "validation": 0.15, "test": 0.15, "stratify": ["churned", "region"], "seed": 13},
         "output": CHURN_DATA["uri"],
     }
+    quality_html = data_quality_html(rng_for("churn-quality"))
     run = make_run(
         run_id_=rid,
         name="prepare-churn-2026q3",
@@ -848,14 +857,14 @@ def build_feature_pipeline(root: Path) -> dict:
                     "size": 3914752,
                 },
                 {"name": "data-quality-report", "kind": "report", "path": "artifacts/data_quality.html",
-                 "digest": digest("report:churn-2026q3-quality")},
+                 "digest": text_digest(quality_html)},
             ],
         ),
     )
     w = RunWriter(root, exp, run)
     w.artifact_text("pipeline.yaml", yaml_text(pipeline_cfg))
     w.artifact_text("requirements.lock", requirements_lock(PIPELINE_PACKAGES, {"pyyaml": "6.0.2", "boto3": "1.35.60"}))
-    w.artifact_text("data_quality.html", data_quality_html(rng_for("churn-quality")))
+    w.artifact_text("data_quality.html", quality_html)
     w.write(series)
     refs["prepare-churn-2026q3"] = w.ref
 
@@ -1201,6 +1210,7 @@ def build_churn(root: Path) -> dict:
                 {"type": "logistic_regression", "intercept": -2.0113, "coefficients": coefs, "threshold": 0.5},
                 indent=2,
             )
+            model_digest = text_digest(artifacts["model.json"])  # the real file: the build checks it
             outputs.append({"name": "model", "kind": "model", "path": "artifacts/model.json", "digest": model_digest})
             artifacts["roc_curve.svg"] = render_svg(roc_spec(fpr, tpr, auc, "ROC, logreg-baseline"))
             artifacts["requirements.lock"] = requirements_lock(CHURN_PACKAGES, {"joblib": "1.4.2", "scipy": "1.14.1"})

@@ -1,0 +1,65 @@
+// Reads a JSON batch on stdin, evaluates it with themes/default/static/js/query.js, writes JSON results.
+// Driven by tests/test_query_js.py (one node process for the whole batch).
+"use strict";
+const path = require("path");
+const SitegenQuery = require(path.join(__dirname, "..", "themes", "default", "static", "js", "query.js"));
+
+const FLOATS = { nan: NaN, inf: Infinity, "-inf": -Infinity };
+
+function decode(value) {
+  if (value && typeof value === "object" && !Array.isArray(value)) {
+    const keys = Object.keys(value);
+    if (keys.length === 1 && keys[0] === "$float") return FLOATS[value.$float];
+  }
+  return value;
+}
+
+function decodeRow(row) {
+  const out = {};
+  for (const key of Object.keys(row)) out[key] = decode(row[key]);
+  return out;
+}
+
+function run(batch) {
+  const rowSets = batch.row_sets.map((rows) => rows.map(decodeRow));
+  const results = batch.cases.map((c) => {
+    let query;
+    try {
+      query = SitegenQuery.parse(c.query);
+    } catch (error) {
+      if (!(error instanceof SitegenQuery.QueryError)) {
+        return { crash: String(error && error.stack) };
+      }
+      return { error: { position: error.position, message: error.message } };
+    }
+    try {
+      return {
+        canonical: String(query),
+        fields: query.fields(),
+        matches: rowSets[c.rows].map((row) => query.matches(row)),
+      };
+    } catch (error) {
+      return { crash: String(error && error.stack) };
+    }
+  });
+  const numbers = batch.numbers.map((x) => SitegenQuery.numberText(decode(x)));
+
+  // Timing: filter the perf rows with the perf query, best of a few runs after warm-up.
+  const perfRows = batch.perf.rows.map(decodeRow);
+  const perfQuery = SitegenQuery.parse(batch.perf.query);
+  let best = Infinity, count = 0;
+  for (let i = 0; i < 7; i++) {
+    const start = process.hrtime.bigint();
+    count = perfQuery.filter(perfRows).length;
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    if (i > 1) best = Math.min(best, ms);
+  }
+  return { results, numbers, perf: { best_ms: best, count } };
+}
+
+let input = "";
+process.stdin.setEncoding("utf8");
+process.stdin.on("data", (chunk) => { input += chunk; });
+process.stdin.on("end", () => {
+  process.stdout.write(JSON.stringify(run(JSON.parse(input))));
+});

@@ -91,3 +91,7 @@ def validate(source, warnings_as_errors):
 from .run_command import run_command  # noqa: E402 - `sitegen run`, defined in its own module
 
 main.add_command(run_command)
+
+from .model_command import model_command  # noqa: E402 - `sitegen model`, defined in its own module
+
+main.add_command(model_command)

@@ -56,6 +56,7 @@ Errors are :class:`QueryError` with ``.position``, a 0-based offset in code poin
 from __future__ import annotations
 
 import datetime as _dt
+import decimal
 import math
 import numbers
 import re
@@ -186,7 +187,7 @@ def query_value(value: Any) -> Any:
         return bool(value)
     if type(value).__name__ in ("NAType", "NaTType"):
         return None
-    if isinstance(value, numbers.Real):
+    if isinstance(value, (numbers.Real, decimal.Decimal)):
         try:
             f = float(value)
         except OverflowError:

@@ -1,8 +1,30 @@
 // Reads a JSON batch on stdin, evaluates it with themes/default/static/js/query.js, writes JSON results.
 // Driven by tests/test_query_js.py (one node process for the whole batch).
 "use strict";
+const fs = require("fs");
 const path = require("path");
-const SitegenQuery = require(path.join(__dirname, "..", "themes", "default", "static", "js", "query.js"));
+const vm = require("vm");
+const SCRIPT = path.join(__dirname, "..", "themes", "default", "static", "js", "query.js");
+const SitegenQuery = require(SCRIPT);
+
+// Load the file the way a page does: a classic script in a global scope with window/self and no module.
+function asClassicScript() {
+  const window = {};
+  window.self = window;
+  const context = vm.createContext({ window, self: window });
+  vm.runInContext(fs.readFileSync(SCRIPT, "utf8"), context, { filename: "query.js" });
+  const api = window.SitegenQuery;
+  if (!api) return { defined: false };
+  const q = api.parse("metrics.acc > 0.5 and status = 'FINISHED'");
+  let position = null;
+  try { api.parse("status = finished"); } catch (error) { position = error.position; }
+  return {
+    defined: true,
+    canonical: String(q),
+    matches: q.matches({ "metrics.acc": 0.7, "attributes.status": "finished" }),
+    errorPosition: position,
+  };
+}
 
 const FLOATS = { nan: NaN, inf: Infinity, "-inf": -Infinity };
 
@@ -54,7 +76,7 @@ function run(batch) {
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     if (i > 1) best = Math.min(best, ms);
   }
-  return { results, numbers, perf: { best_ms: best, count } };
+  return { results, numbers, perf: { best_ms: best, count }, classic: asClassicScript() };
 }
 
 let input = "";

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import math
 import time
 
@@ -210,6 +211,7 @@ def test_row_values_are_normalised():
     when = dt.datetime(2026, 11, 27, 7, 12, tzinfo=dt.timezone(dt.timedelta(hours=1)))
     assert query_value(when) == "2026-11-27T06:12:00Z"
     assert query_value(dt.date(2026, 1, 2)) == "2026-01-02"
+    assert query_value(decimal.Decimal("0.25")) == 0.25 and query_value(decimal.Decimal("NaN")) is None
     assert parse("start_time >= '2026-11-27T06'").matches({"attributes.start_time": when})
     assert parse("params.l IS NOT NULL").matches({"params.l": [1]})
     assert not parse("params.l = '[1]'").matches({"params.l": [1]})

@@ -27,7 +27,9 @@ PERF_QUERY = ("experiment = 'mnist' and metrics.acc > 0.5 and (params.optimizer.
               "or params.lr < 0.01) and status != 'failed' and tags.team IS NOT NULL")
 
 
-def _node() -> str:
+@pytest.fixture(scope="module", autouse=True)
+def node() -> str:
+    """The node executable; checked before the (slower) batch is generated."""
     node = shutil.which("node")
     if node is None:
         if os.environ.get("SITEGEN_REQUIRE_BROWSER") == "1":
@@ -87,8 +89,7 @@ def batch():
 
 
 @pytest.fixture(scope="module")
-def node_output(batch):
-    node = _node()
+def node_output(batch, node):
     payload = {
         "row_sets": [[encode_row(r) for r in rows_] for rows_ in batch["row_sets"]],
         "cases": [{"query": c["query"], "rows": c["rows"]} for c in batch["cases"]],
@@ -161,3 +162,12 @@ def test_javascript_filter_of_2000_rows_is_fast(batch, node_output):
     assert perf["count"] == sum(q.matches(r) for r in batch["perf_rows"])
     print(f"query.js filter over {PERF_ROWS} rows: {perf['best_ms']:.2f} ms")
     assert perf["best_ms"] < 50
+
+
+def test_query_js_works_as_a_classic_browser_script(node_output):
+    assert node_output["classic"] == {
+        "defined": True,
+        "canonical": "metrics.acc > 0.5 and attributes.status = 'FINISHED'",
+        "matches": True,
+        "errorPosition": 9,
+    }

@@ -95,3 +95,7 @@ main.add_command(run_command)
 from .model_command import model_command  # noqa: E402 - `sitegen model`, defined in its own module
 
 main.add_command(model_command)
+
+from .import_command import import_group  # noqa: E402 - `sitegen import mlflow|dvc`, in its own module
+
+main.add_command(import_group)

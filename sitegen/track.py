@@ -606,7 +606,7 @@ def start_run(experiment: str | None = None, name: str | None = None, *,
     if join:
         if not env_run:
             raise SitegenError(f"join=True but ${ENV_RUN} is not set")
-        return _join(Path(env_run), name, params, tags, common)
+        return _join(_joined_dir(env_run, root_path), name, params, tags, common)
 
     if resume:
         if not run_id:
@@ -669,6 +669,18 @@ def _apply(run: Run, name: str | None, params: Mapping[str, Any] | None, tags: M
         run.log_params(params)
     if tags:
         run.set_tags(tags)
+
+
+def _joined_dir(value: str, root: Path) -> Path:
+    """``$SITEGEN_RUN``: a run folder, or ``<experiment>/<run-id>`` below ``<root>/runs``."""
+    path = Path(value)
+    if (path / RUN_FILE).is_file():
+        return path
+    exp, _, rid = value.strip("/").rpartition("/")
+    if ids.is_slug(exp) and ids.is_run_id(rid) and (root / "runs" / exp / rid / RUN_FILE).is_file():
+        return root / "runs" / exp / rid
+    raise SitegenError(f"${ENV_RUN}={value!r}: expected a run folder or <experiment>/<run-id> under "
+                       f"{root / 'runs'}, and found no run.yaml there")
 
 
 def _join(run_dir: Path, name: str | None, params, tags, common) -> Run:

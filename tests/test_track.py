@@ -166,6 +166,19 @@ def test_sitegen_run_env_var_makes_start_run_join_that_run(tmp_path, monkeypatch
     assert pq.read_table(wrapper.dir / "metrics.parquet").num_rows == 1
 
 
+def test_sitegen_run_may_name_the_run_as_experiment_slash_id(tmp_path, monkeypatch):
+    wrapper = contextvars.Context().run(start_run, "e", root=tmp_path, capture=False, join=False)
+    monkeypatch.setenv(ENV_RUN, wrapper.ref)
+    monkeypatch.setenv("SITEGEN_ROOT", str(tmp_path))
+    with start_run() as joined:
+        joined.log_param("a", 1)
+    assert joined.dir == wrapper.dir
+    monkeypatch.setenv(ENV_RUN, "e/missing")
+    with pytest.raises(sitegen.diagnostics.SitegenError, match="SITEGEN_RUN"):
+        start_run()
+    wrapper.end()
+
+
 def test_artifacts_files_directories_and_external_ones(tmp_path):
     src = tmp_path / "src"
     (src / "plots").mkdir(parents=True)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class SitegenError(Exception):
@@ -23,7 +26,9 @@ class Diagnostic:
     severity: str = "error"  # "error" or "warning"
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}: {self.severity}: {self.message}"
+        # A file name may hold a newline or other control character: escape it so one problem stays one line.
+        path = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), self.path)
+        return f"{path}:{self.line}:{self.col}: {self.severity}: {self.message}"
 
     @property
     def is_error(self) -> bool:

@@ -94,10 +94,22 @@ def _asset(ctx, name: str) -> str:
     return _url(ctx, ctx["assets"][name])
 
 
+_CONTROL_CHARS = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+
+
+def _printable(value):
+    """Every value a template prints, without the control characters HTML forbids (NUL from YAML's ``"\\0"``)."""
+    if isinstance(value, str):
+        cleaned = value.translate(_CONTROL_CHARS)
+        if len(cleaned) != len(value):
+            return Markup(cleaned) if isinstance(value, Markup) else cleaned
+    return value
+
+
 def make_environment(theme: Theme) -> Environment:
     env = Environment(
         loader=ChoiceLoader([FileSystemLoader(d) for d in theme.template_dirs]),
-        autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        autoescape=True, finalize=_printable, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         keep_trailing_newline=True, auto_reload=False,
     )
     env.filters.update(num=fmt_number, datetime=fmt_datetime, iso=fmt_iso, duration=fmt_duration,

@@ -5,11 +5,13 @@ Pages link to each other with :func:`relative`, so the site works under any sub-
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
 from pathlib import PurePosixPath
 from urllib.parse import quote
 
 # Artifact files that a browser would execute if opened from the site are published as text.
+MAX_NAME_BYTES = 255  # longest file name most file systems allow
 ACTIVE_SUFFIXES = {".html", ".htm", ".xhtml", ".svg", ".xml", ".js", ".mjs", ".pdf", ".swf", ".shtml"}
 
 INDEX = "index.html"
@@ -44,6 +46,13 @@ def artifact(experiment_slug: str, run_id: str, path: str) -> str:
     """Where an artifact file is published; active content gets a ``.txt`` suffix so it never runs."""
     if PurePosixPath(path).suffix.lower() in ACTIVE_SUFFIXES:
         path += ".txt"
+        folder, _, name = path.rpartition("/")
+        if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+            # `.txt` pushed a name past the file-system limit: shorten its stem, add a hash to keep it unique.
+            tail = "".join(PurePosixPath(name).suffixes[-2:])
+            stem = name[: -len(tail)].encode("utf-8")[: MAX_NAME_BYTES - len(tail) - 9].decode("utf-8", "ignore")
+            name = f"{stem}-{hashlib.sha256(name.encode('utf-8')).hexdigest()[:8]}{tail}"
+            path = f"{folder}/{name}" if folder else name
     return f"runs/{experiment_slug}/{run_id}/artifacts/{path}"
 
 

@@ -208,6 +208,10 @@ class Loader:
 
     def _load_metrics(self, run: Run, run_dir: Path, summary: dict[str, Any]) -> None:
         relroot = self._rel(run_dir)
+        for name in (PARQUET, JOURNAL):
+            if (run_dir / name).is_symlink():
+                self.diags.warning(f"{relroot}/{name}", "symbolic link not followed (links are never read, so "
+                                                        "nothing outside the source can leak in)")
         run.has_journal = is_plain_file(run_dir / JOURNAL)
         run.has_history = run.has_journal or is_plain_file(run_dir / PARQUET)
         metrics: dict[str, MetricSummary] = {}

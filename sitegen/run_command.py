@@ -75,7 +75,7 @@ def run_and_record(command: list[str], experiment: str | None, name: str | None,
     returncode = 127
     try:
         with open(log_path, "wb") as log:
-            tee = _Tee(log, run._artifact_limit)
+            tee = _Tee(log, run.artifact_size_limit)
             try:
                 child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
             except OSError as exc:
@@ -88,17 +88,10 @@ def run_and_record(command: list[str], experiment: str | None, name: str | None,
             if tee.truncated:
                 log.write(f"\n[sitegen: output.log truncated at {tee.limit} bytes]\n".encode())
         run.refresh_from_disk()  # first: what the joined child wrote to run.yaml and the journal
-        _record_log(run, log_path)
+        run.log_artifact(log_path)
     finally:
         run.end(status_for(returncode))
     return 128 - returncode if returncode < 0 else returncode
-
-
-def _record_log(run, log_path: Path) -> None:
-    from .digest import path_digest
-
-    digest, size = path_digest(log_path)
-    run._record_entry("artifacts", {"path": "artifacts/output.log", "digest": digest, "size": size}, ("path",))
 
 
 def _wait(child: subprocess.Popen, tee: _Tee) -> int:

@@ -203,6 +203,11 @@ class Run:
         return self._record.get("status", "running")
 
     @property
+    def artifact_size_limit(self) -> int:
+        """Artifacts larger than this many bytes are recorded as external instead of copied."""
+        return self._artifact_limit
+
+    @property
     def artifacts_dir(self) -> Path:
         return self.dir / ARTIFACTS
 
@@ -277,7 +282,8 @@ class Run:
     def log_artifact(self, local_path: str | os.PathLike, artifact_path: str | None = None) -> dict[str, Any]:
         """Copy a file or directory into ``artifacts/[artifact_path/]<name>`` and record its digest.
 
-        Above the size limit (20 MB by default, ``start_run(artifact_size_limit=)``) nothing is copied:
+        A file already inside ``artifacts/`` is recorded where it is. Above the size limit (20 MB by
+        default, ``start_run(artifact_size_limit=)``) nothing is copied:
         the artifact is recorded in the top-level ``artifacts:`` list as external, with its ``uri``
         (``file://`` path), digest and size.
         Returns the recorded entry.
@@ -285,6 +291,15 @@ class Run:
         source = Path(local_path)
         if not source.exists():
             raise FileNotFoundError(f"log_artifact: {source} does not exist")
+        try:  # already written into artifacts/ (say, by the script itself): record it where it is
+            inside = source.resolve().relative_to(self.artifacts_dir.resolve()).as_posix()
+        except ValueError:
+            inside = None
+        if inside and inside != ".":
+            digest, size = path_digest(source)
+            entry = {"path": f"{ARTIFACTS}/{inside}", "digest": digest, "size": size}
+            self._record_entry("artifacts", entry, ("path",))
+            return entry
         target_rel = _artifact_rel(artifact_path, source.name)
         digest, size = path_digest(source)
         if size > self._artifact_limit:

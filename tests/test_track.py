@@ -190,13 +190,16 @@ def test_artifacts_files_directories_and_external_ones(tmp_path):
         folder = run.log_artifact(src / "plots", artifact_path="figs")
         big = run.log_artifact(src / "big.bin")
         again = run.log_artifact(src / "report.txt")  # listed once
+        (run.artifacts_dir / "own.txt").write_text("written by the script")
+        own = run.log_artifact(run.artifacts_dir / "own.txt")  # recorded in place
     assert (run.dir / "artifacts" / "report.txt").read_text() == "hello"
     assert (run.dir / "artifacts" / "figs" / "plots" / "a.png").exists()
     assert not (run.dir / "artifacts" / "big.bin").exists()
     assert small == again == {"path": "artifacts/report.txt", "digest": path_digest(src / "report.txt")[0], "size": 5}
     assert folder["digest"] == path_digest(src / "plots")[0]
     data = read_yaml(run.dir / "run.yaml")
-    assert data["provenance"]["artifacts"] == [small, folder]
+    assert own == {"path": "artifacts/own.txt", "digest": path_digest(run.artifacts_dir / "own.txt")[0], "size": 21}
+    assert data["provenance"]["artifacts"] == [small, folder, own]
     assert data["artifacts"] == [big] and big["uri"].startswith("file:///") and big["size"] == 2048
     with pytest.raises(ValueError, match="inside artifacts"):
         run2 = start_run("e", root=tmp_path, capture=False)

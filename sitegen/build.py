@@ -13,7 +13,7 @@ from .export import run_files
 from .export import runs as runs_export
 from .model import Project
 from .output import BuildLock, SiteWriter, check_output, fingerprint
-from .pages import Page, dashboard, datasets, experiment, models, notfound
+from .pages import Page, compare, dashboard, datasets, experiment, models, notfound
 from .pages import run as run_pages
 from .render import make_environment
 from .store.load import load_project
@@ -50,6 +50,7 @@ def _nav(project: Project) -> list[dict[str, str]]:
         nav.append({"key": "models", "label": "Models", "url": urls.MODELS})
     if project.datasets:
         nav.append({"key": "datasets", "label": "Datasets", "url": urls.DATASETS})
+    nav.append({"key": "compare", "label": "Compare", "url": urls.COMPARE})
     return nav
 
 
@@ -121,7 +122,7 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
         assets = publish_assets(theme, writer)
         renderer = Renderer(theme, project, assets)
         fixed: list[Page] = [*dashboard.pages(project), *experiment.pages(project), *models.pages(project),
-                             *datasets.pages(project), *notfound.pages(project)]
+                             *datasets.pages(project), *compare.pages(project), *notfound.pages(project)]
         total = len(fixed) + len(project.runs)
         done = 0
         all_pages: list[Page] = []
@@ -133,7 +134,9 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
                 progress(done, total)
         for page, history in run_pages.pages(project):
             writer.write_text(page.url, renderer.render(page))
-            run_files.publish(project.runs[page.context["run"].uid], history, writer)
+            run = project.runs[page.context["run"].uid]
+            run_files.publish(run, history, writer)
+            writer.write_text(urls.run_data_js(run.experiment, run.id), compare.data_script(run, history))
             all_pages.append(page)
             done += 1
             if progress:

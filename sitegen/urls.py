@@ -42,6 +42,11 @@ def run_metrics_csv(experiment_slug: str, run_id: str) -> str:
     return f"runs/{experiment_slug}/{run_id}/metrics.csv"
 
 
+def run_data_js(experiment_slug: str, run_id: str) -> str:
+    """A run's curves (downsampled) and small text artifacts as a classic script, for comparison pages."""
+    return f"runs/{experiment_slug}/{run_id}/data.js"
+
+
 def artifact(experiment_slug: str, run_id: str, path: str) -> str:
     """Where an artifact file is published; active content gets a ``.txt`` suffix so it never runs."""
     if PurePosixPath(path).suffix.lower() in ACTIVE_SUFFIXES:

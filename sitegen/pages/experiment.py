@@ -1,18 +1,15 @@
-"""Experiment pages: the run table (params and summary metrics), nested runs, the best run, charts."""
+"""Experiment pages: the interactive run table and charts (drawn by runtable.js from compact JSON)."""
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
-from .. import charts, urls
+from .. import urls
 from ..model import Experiment, Project, Run
-from ..store.metrics import HistoryError, read_history
-from . import Page
+from . import Page, compare
 from .common import best_run, display_value, markdown, metric_value, status
 
-MAX_CURVES = 10
 _EPOCH = datetime.min.replace(tzinfo=timezone.utc)
 
 
@@ -54,25 +51,22 @@ def param_columns(runs: list[Run]) -> tuple[list[str], dict[str, str]]:
     return varying, shared
 
 
-def _curves(exp: Experiment, ranked: list[Run]) -> list[dict[str, Any]]:
-    key = exp.primary_metric
-    if not key:
-        return []
-    series = []
-    for run in ranked:
-        if not run.has_history or len(series) >= MAX_CURVES:
-            continue
-        try:
-            history = read_history(run.directory, run.file.rsplit("/", 1)[0])
-        except HistoryError:
-            continue
-        steps, values, _ = history.series(key)
-        if len(steps) >= 2:
-            series.append(charts.Series(run.name, steps, values))
-    if not series:
-        return []
-    title = f"{key}: {'best' if len(series) < len(ranked) else 'all'} {len(series)} runs"
-    return [{"id": "chart-curves", "title": title, "spec": charts.metric_chart(series, title=key, x="step")}]
+MAX_DEFAULT_PARAMS = 12  # varying params shown before the reader picks columns
+
+
+def table_data(exp: Experiment, project: Project, runs: list[Run], varying: list[str],
+               metric_keys: list[str]) -> dict[str, Any]:
+    """The compact JSON the run table is drawn from (see runtable.js): summaries plus column defaults."""
+    data = compare.summaries(runs, project)
+    best = best_run(exp)
+    defaults = ["attr:name", "attr:status", "attr:user", "attr:start", "attr:dur"]
+    defaults += [f"p:{k}" for k in varying[:MAX_DEFAULT_PARAMS]]
+    defaults += [f"m:{k}" for k in metric_keys]
+    return {
+        "mode": "experiment", "experiment": exp.slug, "primary": exp.primary_metric, "goal": exp.goal,
+        "best": best.uid if best else None, "defaults": defaults, "metric_order": metric_keys,
+        "links": compare.link_table(project), **data,
+    }
 
 
 def experiment_page(exp: Experiment, project: Project) -> Page:
@@ -84,23 +78,6 @@ def experiment_page(exp: Experiment, project: Project) -> Page:
         metric_keys.remove(exp.primary_metric)
         metric_keys.insert(0, exp.primary_metric)
     best = best_run(exp)
-    rows = [{
-        "run": run, "depth": depth, "url": urls.run(run.experiment, run.id), "status": status(run),
-        "best": best is not None and run.uid == best.uid,
-        "params": [display_value(run.params_flat[k]) if k in run.params_flat else None for k in varying],
-        "metrics": [metric_value(run, k) for k in metric_keys],
-    } for run, depth in runs]
-    chart_list = []
-    if exp.primary_metric:
-        reverse = exp.goal == "max"
-        scored = [r for r in all_runs if (v := metric_value(r, exp.primary_metric)) is not None and math.isfinite(v)]
-        ranked = sorted(scored, key=lambda r: (metric_value(r, exp.primary_metric), r.id), reverse=reverse)
-        chart_list = _curves(exp, ranked)
-        if len(scored) >= 2:
-            bars = [{"run": r.name, exp.primary_metric: metric_value(r, exp.primary_metric)} for r in ranked[:50]]
-            chart_list.append({"id": "chart-bars", "title": f"{exp.primary_metric} by run",
-                               "spec": charts.bar_chart(bars, x="run", y=exp.primary_metric,
-                                                        title=f"{exp.primary_metric} ({exp.goal})")})
     statuses: dict[str, int] = {}
     for run in all_runs:
         key = status(run)["key"]
@@ -108,17 +85,16 @@ def experiment_page(exp: Experiment, project: Project) -> Page:
     context = {
         "experiment": exp,
         "description": markdown(exp.description),
-        "rows": rows,
-        "param_columns": varying,
+        "run_count": len(all_runs),
         "shared_params": sorted(shared.items()),
-        "metric_columns": metric_keys,
         "best": {"name": best.name, "url": urls.run(best.experiment, best.id),
                  "value": metric_value(best, exp.primary_metric)} if best else None,
         "statuses": sorted(statuses.items()),
-        "charts": chart_list,
+        "table": table_data(exp, project, all_runs, varying, metric_keys),
+        "runs_csv": urls.RUNS_CSV,
     }
     return Page(url=urls.experiment(exp.slug), template="experiment.html", title=exp.title, context=context,
-                kind="experiment", section="experiments", charts=bool(chart_list),
+                kind="experiment", section="experiments", charts=True,
                 breadcrumbs=[("Experiments", urls.INDEX), (exp.title, "")])
 
 

@@ -105,5 +105,33 @@
   } else {
     drawAll();
   }
-  window.sitegenCharts = { redraw: drawAll };
+  // Draw a spec built in the browser (runcharts.js); replaces the element's previous chart.
+  function embed(el, spec) {
+    if (typeof window.vegaEmbed !== "function") {
+      showError(el, "vega-embed.js is not loaded");
+      return Promise.resolve(null);
+    }
+    if (darkQuery && darkQuery.matches) {
+      spec.config = merge(spec.config, DARK_CONFIG);
+    }
+    if (el._sitegenView) {
+      el._sitegenView.finalize();
+      el._sitegenView = null;
+    }
+    if (!el.style.width) {
+      el.style.width = "100%";
+    }
+    var options = merge(EMBED_OPTIONS, { renderer: "canvas" });
+    return window.vegaEmbed(el, spec, options).then(function (result) {
+      el._sitegenView = result;
+      el.setAttribute("data-vega-rendered", "true");
+      return result;
+    }).catch(function (err) {
+      console.error("sitegen chart:", el, err);
+      showError(el, err && err.message ? err.message : String(err));
+      return null;
+    });
+  }
+
+  window.sitegenCharts = { redraw: drawAll, embed: embed };
 }());

@@ -9,9 +9,10 @@ from typing import Any, Callable, Iterable
 
 from . import urls
 from .diagnostics import Diagnostic, SitegenError
-from .export import run_files
+from .export import hf_card, run_files
 from .export import runs as runs_export
 from .model import Project
+from .monitoring import project_alerts
 from .output import BuildLock, SiteWriter, check_output, fingerprint
 from .pages import Page, compare, dashboard, datasets, experiment, models, notfound
 from .pages import run as run_pages
@@ -36,6 +37,7 @@ class BuildResult:
     bytes: int
     seconds: float
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    alerts: list[Any] = field(default_factory=list)  # monitoring.Alert: thresholds breached by a model
 
     @property
     def warnings(self) -> list[Diagnostic]:
@@ -141,10 +143,13 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
             done += 1
             if progress:
                 progress(done, total)
+        for path, text in hf_card.files(project):  # models/<m>/<n>/README.md, Hugging Face card format
+            writer.write_text(path, text)
         writer.write_text(urls.RUNS_CSV, runs_export.to_csv(project))
         writer.write_text(urls.RUNS_JSON, runs_export.to_json(project))
         if config.base_url:
             writer.write_text(urls.SITEMAP, _sitemap(config.base_url, all_pages))
         writer.publish()
     return BuildResult(output=out, pages=len(all_pages), files=writer.files, bytes=writer.bytes,
-                       seconds=time.perf_counter() - started, diagnostics=list(project.diagnostics))
+                       seconds=time.perf_counter() - started, diagnostics=list(project.diagnostics),
+                       alerts=project_alerts(project))

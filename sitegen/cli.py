@@ -37,7 +37,9 @@ def _print_diagnostics(diags, *, err: bool = True) -> None:
 @click.option("--strict", is_flag=True, help="Treat every problem as an error: exit 1 and write nothing.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Parallel rendering processes (default: all cores).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary; problems are still printed.")
-def build(source, output, base_url, strict, jobs, quiet):
+@click.option("--fail-on-alert", is_flag=True, help="Exit 1 when a model's monitoring breaches a threshold "
+              "(the site is still written).")
+def build(source, output, base_url, strict, jobs, quiet, fail_on_alert):
     """Build the static site of SOURCE (default: the current directory)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -61,12 +63,16 @@ def build(source, output, base_url, strict, jobs, quiet):
     except SitegenError as exc:
         fail(str(exc))
     _print_diagnostics(result.diagnostics)
+    for alert in result.alerts:
+        click.echo(f"alert: {alert.model}: {alert.message}", err=True)
     if not quiet:
         problems = len(result.diagnostics)
         console.print(f"[bold]built[/bold] {result.pages} pages, {result.files} files, "
                       f"{result.bytes / 1e6:.1f} MB into {result.output} in {result.seconds:.2f} s"
                       + (f"; [yellow]{problems} problem(s) reported above[/yellow] (the broken items were skipped)"
                          if problems else ""), highlight=False)
+    if fail_on_alert and result.alerts:
+        fail(f"{len(result.alerts)} monitoring alert(s) (--fail-on-alert)")
 
 
 @main.command()

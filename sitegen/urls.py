@@ -81,6 +81,22 @@ def comparison(name: str) -> str:
     return f"compare/{name}/index.html"
 
 
+PROV_JSON = "data/prov.json"  # W3C PROV-JSON of the whole site
+
+
+def run_prov(experiment_slug: str, run_id: str) -> str:
+    return f"runs/{experiment_slug}/{run_id}/prov.json"
+
+
+def model_version_prov(slug: str, version: int) -> str:
+    return f"models/{slug}/{version}/prov.json"
+
+
+def history_page(number: int) -> str:
+    """Page ``number`` (1-based) of the commit history: history/index.html, history/page-2.html, ..."""
+    return HISTORY if number <= 1 else f"history/page-{number}.html"
+
+
 def relative(from_page: str, target: str) -> str:
     """The relative link from the page at ``from_page`` to ``target`` (both site-root paths), URL-quoted."""
     if "://" in target or target.startswith(("#", "mailto:")):

@@ -7,6 +7,7 @@ from typing import Iterator
 
 from .. import urls
 from ..model import Project
+from ..monitoring import model_alerts
 from . import Page
 from .common import best_run, markdown, metric_value, status
 
@@ -40,7 +41,8 @@ def dashboard_page(project: Project) -> Page:
                        "champion": champion, "champion_url": urls.model_version(slug, champion)
                        if champion and m.version(champion) else None,
                        "latest": latest.version if latest else None,
-                       "aliases": sorted(m.aliases.items())})
+                       "aliases": sorted(m.aliases.items()),
+                       "alerts": [a.message for a in model_alerts(m)[1]]})
     activity = []
     for m in project.models.values():
         for v in m.versions:

@@ -94,6 +94,9 @@ class Loader:
         self._load_runs(project)
         self._load_models(project)
         self._load_datasets(project)
+        from ..registry_checks import check as check_registry  # needs the whole loaded project
+
+        check_registry(project, self.diags)
         project.diagnostics = self.diags
         return project
 

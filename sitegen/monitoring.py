@@ -89,3 +89,37 @@ def alerts(model: RegisteredModel, series: list[MetricSeries]) -> list[Alert]:
             if breached:
                 found.append(Alert(model.slug, s.metric, s.slice, at, value, bound, float(threshold)))
     return found
+
+
+def breach_count(series: MetricSeries, limits: dict[str, float] | None) -> int:
+    """How many points of the whole history were beyond a threshold (NaN counts as a breach)."""
+    if not limits or not len(series.values):
+        return 0
+    lo = limits.get("min")
+    hi = limits.get("max")
+    values = series.values
+    bad = np.isnan(values)
+    if lo is not None:
+        bad |= values < lo
+    if hi is not None:
+        bad |= values > hi
+    return int(bad.sum())
+
+
+def model_alerts(model: RegisteredModel) -> tuple[list[MetricSeries], list[Alert], str | None]:
+    """Series, alerts and a read error (or None) of one model; no monitoring file gives nothing."""
+    if model.monitoring_file is None:
+        return [], [], None
+    try:
+        series = read_monitoring(model.monitoring_file)
+    except MonitoringError as exc:
+        return [], [], str(exc)
+    return series, alerts(model, series), None
+
+
+def project_alerts(project) -> list[Alert]:
+    """Every monitoring alert of every model, sorted by model, metric and slice."""
+    found: list[Alert] = []
+    for slug in sorted(project.models):
+        found.extend(model_alerts(project.models[slug])[1])
+    return sorted(found, key=lambda a: (a.model, a.metric, a.slice or "", a.bound))

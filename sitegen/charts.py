@@ -102,6 +102,30 @@ def _json_floats(values: np.ndarray) -> tuple[list[Any], list[str | None]]:
     return out, flags
 
 
+def _short(values: np.ndarray, digits: int = 7) -> np.ndarray:
+    """Values rounded to ``digits`` significant digits (plenty for a chart; far fewer bytes as JSON)."""
+    out = np.array(values, dtype=np.float64, copy=True)
+    finite = np.isfinite(out) & (out != 0)
+    if finite.any():
+        mags = np.floor(np.log10(np.abs(out[finite])))
+        scale = 10.0 ** (digits - 1 - mags)
+        out[finite] = np.round(out[finite] * scale) / scale
+    return out
+
+
+def rows_of(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The points of a metric chart as one dict per point (what Vega sees after its flatten transform)."""
+    points = []
+    for entry in spec["data"]["values"]:
+        flags = entry.get("flag", [])
+        for i, (x, y) in enumerate(zip(entry["x"], entry["y"])):
+            point = {"series": entry["series"], "x": x, "y": y}
+            if i < len(flags) and flags[i] is not None:
+                point["flag"] = flags[i]
+            points.append(point)
+    return points
+
+
 def _number(value: Any) -> tuple[Any, str | None]:
     """One number as (JSON-safe value, flag)."""
     if value is None:
@@ -149,7 +173,10 @@ def _template(kind: str, *variant: Any) -> dict[str, Any]:
             tooltip=[alt.Tooltip("series:N", title="series"), alt.Tooltip(f"x:{xtype[0].upper()}", title="step"),
                      alt.Tooltip("flag:N", title="value")],
         ).transform_filter(_flagged(alt))
-        chart = alt.layer(line, flags, data=placeholder).properties(height=HEIGHT)
+        # Data arrives one object per series with parallel x / y / flag arrays (about a third of the bytes
+        # of one object per point); flatten turns it back into points inside Vega.
+        chart = alt.layer(line, flags, data=placeholder).transform_flatten(
+            ["x", "y", "flag"]).properties(height=HEIGHT)
     elif kind == "bar":
         (grouped,) = variant
         enc: dict[str, Any] = dict(
@@ -237,7 +264,7 @@ def metric_chart(series: Iterable[Series | Sequence[Any]], *, title: str | None 
     ``x`` is the x axis title. All series must share one kind of x (all numbers or all datetimes).
     """
     items = [_as_series(s) for s in series]
-    rows: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []  # one per series: {"series", "x": [...], "y": [...], "flag": [...]}
     counts: list[list[Any]] = []
     temporal: bool | None = None
     notes: list[str] = []
@@ -257,14 +284,14 @@ def metric_chart(series: Iterable[Series | Sequence[Any]], *, title: str | None 
             notes.append(f"{s.label} downsampled from {len(order)} to {len(idx)} points")
         else:
             idx = order
-        yvals, flags = _json_floats(yarr[idx])
+        yvals, flags = _json_floats(_short(yarr[idx]))
         counts.append([s.label, int(len(order)), int(len(idx))])
-        for pos, i in enumerate(idx.tolist()):
-            row = {"series": s.label, "x": xvals[i], "y": yvals[pos]}
-            if flags[pos] is not None:
-                row["flag"] = flags[pos]
-                flagged += 1
-            rows.append(row)
+        xs = [xvals[i] for i in idx.tolist()]
+        present = [f for f in flags if f is not None]
+        flagged += len(present)
+        # flatten pads shorter arrays with null, so the flag array only runs up to the last flagged point
+        last = max((i for i, f in enumerate(flags) if f is not None), default=-1)
+        rows.append({"series": s.label, "x": xs, "y": yvals, "flag": flags[: last + 1]})
     spec = _new("metric", bool(log_y), bool(temporal))
     line, rules = spec["layer"]
     line["encoding"]["x"]["title"] = str(x)

@@ -40,7 +40,8 @@ def write_metrics(run_dir: Path, points: Iterable[tuple[str, int, float]]) -> Pa
 
 
 def small_source(root: Path) -> Path:
-    """Two experiments, a parent with a child, histories, a model and a dataset."""
+    """Two experiments, a parent with a child, histories, a model and a dataset (no problems at all)."""
+    write_yaml(root / "sitegen.yaml", {"title": "Small", "card": {"required_sections": []}})
     parent = write_run(root, "exp", "parent-run", name="Parent", params={"lr": 0.1, "opt": {"name": "sgd"}},
                        tags={"team": "a"})
     write_metrics(parent, [("loss", s, 1.0 / (s + 1)) for s in range(10)] + [("acc", 9, 0.8)])

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from sitegen import charts
-from sitegen.charts import Series, bar_chart, metric_chart, monitoring_chart, slice_chart
+from sitegen.charts import rows_of, Series, bar_chart, metric_chart, monitoring_chart, slice_chart
 
 
 def strict_json(spec: dict) -> str:
@@ -36,7 +36,7 @@ def test_metric_chart_is_valid_and_filled():
     spec = metric_chart([("loss", [1, 2, 3], [0.9, 0.5, 0.25]), Series("val/loss", [1, 3], [1.0, 0.4])],
                         title="Loss", x="epoch")
     assert_valid(spec)
-    rows = spec["data"]["values"]
+    rows = rows_of(spec)
     assert rows[:3] == [{"series": "loss", "x": 1, "y": 0.9}, {"series": "loss", "x": 2, "y": 0.5},
                         {"series": "loss", "x": 3, "y": 0.25}]
     assert rows[3:] == [{"series": "val/loss", "x": 1, "y": 1.0}, {"series": "val/loss", "x": 3, "y": 0.4}]
@@ -52,8 +52,8 @@ def test_metric_chart_is_valid_and_filled():
 
 def test_metric_chart_sorts_by_x():
     spec = metric_chart([("acc", [3, 1, 2], [0.3, 0.1, 0.2])])
-    assert [r["x"] for r in spec["data"]["values"]] == [1, 2, 3]
-    assert [r["y"] for r in spec["data"]["values"]] == [0.1, 0.2, 0.3]
+    assert [r["x"] for r in rows_of(spec)] == [1, 2, 3]
+    assert [r["y"] for r in rows_of(spec)] == [0.1, 0.2, 0.3]
 
 
 def test_metric_chart_downsamples_long_series_and_says_so():
@@ -61,7 +61,7 @@ def test_metric_chart_downsamples_long_series_and_says_so():
     y[31_337] = 25.0  # a loss spike
     spec = metric_chart([("loss", np.arange(50_000), y)], max_points=400)
     assert_valid(spec)
-    rows = spec["data"]["values"]
+    rows = rows_of(spec)
     assert len(rows) <= 400
     assert any(r["x"] == 31_337 and r["y"] == 25.0 for r in rows)
     assert rows[0]["x"] == 0 and rows[-1]["x"] == 49_999
@@ -77,9 +77,9 @@ def test_non_finite_values_survive_as_flagged_points():
     spec = metric_chart([("loss", np.arange(20_000), y)], max_points=300)
     text = strict_json(spec)  # no NaN/Infinity tokens anywhere
     assert "NaN," not in text and "Infinity" not in text
-    flagged = {r["x"]: r["flag"] for r in spec["data"]["values"] if "flag" in r}
+    flagged = {r["x"]: r["flag"] for r in rows_of(spec) if "flag" in r}
     assert flagged == {5: "NaN", 700: "-inf", 15_000: "inf", 19_999: "inf"}
-    assert all(r["y"] is None for r in spec["data"]["values"] if "flag" in r)
+    assert all(r["y"] is None for r in rows_of(spec) if "flag" in r)
     assert "4 non-finite value(s)" in spec["description"]
     assert_valid(spec)
 
@@ -91,7 +91,7 @@ def test_metric_chart_time_axis_and_log_scale():
     assert_valid(spec)
     assert spec["layer"][0]["encoding"]["x"]["type"] == "temporal"
     assert spec["layer"][0]["encoding"]["y"]["scale"] == {"type": "log"}
-    assert spec["data"]["values"][0]["x"] == "2026-11-27T06:12:00.000Z"
+    assert rows_of(spec)[0]["x"] == "2026-11-27T06:12:00.000Z"
 
 
 def test_metric_chart_is_deterministic_and_does_not_touch_the_template():

@@ -22,46 +22,60 @@ SCHEMA = pa.schema([("key", pa.string()), ("step", pa.int64()), ("value", pa.flo
 
 @dataclass
 class History:
-    """Columnar metric history of one run, sorted by key then step (stable)."""
+    """Columnar metric history of one run, sorted by key then step (stable).
 
-    keys: np.ndarray  # object array of str
+    Keys are held as integer codes into ``key_names`` (sorted), which keeps sorting and grouping in
+    numpy's fast paths; ``keys`` gives the per-point key strings when a caller wants them.
+    """
+
+    key_names: list[str]
+    codes: np.ndarray  # int32 index into key_names, one per point
     steps: np.ndarray  # int64
     values: np.ndarray  # float64
     timestamps: np.ndarray  # int64 ms since epoch, or -1 when missing
-    problems: list[tuple[str, int, str]] = field(default_factory=list)  # (file, line, message)
+    problems: list[tuple] = field(default_factory=list)  # (file, line, message, severity)
 
     def __len__(self) -> int:
         return len(self.steps)
 
-    def key_names(self) -> list[str]:
-        return sorted(set(self.keys.tolist()))
+    @property
+    def keys(self) -> np.ndarray:
+        """The key of every point (object array of str)."""
+        return np.array(self.key_names, dtype=object)[self.codes] if len(self.codes) else np.array([], dtype=object)
 
     def series(self, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(steps, values, timestamps) of one key."""
-        mask = self.keys == key
-        return self.steps[mask], self.values[mask], self.timestamps[mask]
+        """(steps, values, timestamps) of one key (empty arrays when the key was never logged)."""
+        try:
+            code = self.key_names.index(key)
+        except ValueError:
+            empty = np.array([], dtype=np.int64)
+            return empty, np.array([], dtype=np.float64), empty
+        lo, hi = np.searchsorted(self.codes, [code, code + 1])
+        return self.steps[lo:hi], self.values[lo:hi], self.timestamps[lo:hi]
 
     def groups(self):
         """Yield (key, steps, values, timestamps) for every key, in key order."""
         if not len(self):
             return
-        boundaries = np.flatnonzero(self.keys[1:] != self.keys[:-1]) + 1
-        starts = np.concatenate(([0], boundaries))
-        ends = np.concatenate((boundaries, [len(self.keys)]))
-        for s, e in zip(starts.tolist(), ends.tolist()):
-            yield self.keys[s], self.steps[s:e], self.values[s:e], self.timestamps[s:e]
+        bounds = np.searchsorted(self.codes, np.arange(len(self.key_names) + 1))
+        for code, name in enumerate(self.key_names):
+            lo, hi = int(bounds[code]), int(bounds[code + 1])
+            if hi > lo:
+                yield name, self.steps[lo:hi], self.values[lo:hi], self.timestamps[lo:hi]
+
+    def table(self) -> pa.Table:
+        """The history as an Arrow table in the metrics.parquet schema (timestamps null when missing)."""
+        ts = pa.array(self.timestamps, pa.int64(), mask=self.timestamps < 0).cast(pa.timestamp("ms", tz="UTC"))
+        keys = pa.DictionaryArray.from_arrays(pa.array(self.codes, pa.int32()), pa.array(self.key_names, pa.string()))
+        return pa.table({"key": keys.cast(pa.string()), "step": self.steps, "value": self.values, "timestamp": ts})
 
 
 class HistoryError(Exception):
     """The Parquet file of a run cannot be used (corrupt, truncated, wrong schema)."""
 
 
-def _empty() -> History:
-    return History(np.array([], dtype=object), np.array([], dtype=np.int64), np.array([], dtype=np.float64),
-                   np.array([], dtype=np.int64))
-
-
-def _read_parquet(path: Path) -> tuple[list, np.ndarray, np.ndarray, np.ndarray]:
+def _read_parquet(path: Path) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(key names, key codes, steps, values, timestamps) as stored, unsorted."""
     try:
         table = pq.ParquetFile(path).read(use_threads=False)
     except (pa.ArrowException, OSError, ValueError) as exc:
@@ -71,25 +85,24 @@ def _read_parquet(path: Path) -> tuple[list, np.ndarray, np.ndarray, np.ndarray]
     if missing:
         raise HistoryError(f"missing column(s) {', '.join(missing)}; expected key: string, step: int64, "
                            f"value: float64, timestamp: timestamp[ms, UTC]")
+    if table.column("key").null_count or table.column("step").null_count:
+        raise HistoryError("columns key and step may not contain nulls")
     try:
-        keys = table.column("key").cast(pa.string()).to_numpy(zero_copy_only=False)
+        keys = table.column("key").cast(pa.string()).dictionary_encode().combine_chunks()
         steps = table.column("step").cast(pa.int64()).to_numpy(zero_copy_only=False)
         values = table.column("value").cast(pa.float64()).to_numpy(zero_copy_only=False)
     except (pa.ArrowException, ValueError) as exc:
         raise HistoryError(f"wrong column types ({exc}); expected key: string, step: int64, value: float64") \
             from None
-    if table.column("key").null_count or table.column("step").null_count:
-        raise HistoryError("columns key and step may not contain nulls")
+    ts = np.full(len(steps), -1, dtype=np.int64)
     if "timestamp" in names:
-        col = table.column("timestamp")
         try:
-            ts = col.cast(pa.timestamp("ms", tz="UTC")).cast(pa.int64()).fill_null(-1).to_numpy(
-                zero_copy_only=False)
+            col = table.column("timestamp").cast(pa.timestamp("ms", tz="UTC")).cast(pa.int64())
+            ts = col.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
         except (pa.ArrowException, ValueError):
-            ts = np.full(len(steps), -1, dtype=np.int64)
-    else:
-        ts = np.full(len(steps), -1, dtype=np.int64)
-    return keys, steps.astype(np.int64), values.astype(np.float64), ts.astype(np.int64)
+            pass
+    return (keys.dictionary.to_pylist(), keys.indices.to_numpy(zero_copy_only=False).astype(np.int32),
+            steps.astype(np.int64), values.astype(np.float64), ts)
 
 
 def _journal_value(v) -> float:
@@ -162,39 +175,49 @@ def read_history(run_dir: Path, relroot: str) -> History:
     """
     parquet = run_dir / PARQUET
     journal = run_dir / JOURNAL
-    parts_k, parts_s, parts_v, parts_t = [], [], [], []
+    names: list[str] = []
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
     problems: list = []
     if parquet.is_file() and not parquet.is_symlink():
-        k, s, v, t = _read_parquet(parquet)
-        parts_k.append(np.asarray(k, dtype=object))
-        parts_s.append(s)
-        parts_v.append(v)
-        parts_t.append(t)
+        names, codes, s, v, t = _read_parquet(parquet)
+        parts.append((codes, s, v, t))
     if journal.is_file() and not journal.is_symlink():
         k, s, v, t = _read_journal(journal, f"{relroot}/{JOURNAL}", problems)
         if k:
-            parts_k.append(np.asarray(k, dtype=object))
-            parts_s.append(np.asarray(s, dtype=np.int64))
-            parts_v.append(np.asarray(v, dtype=np.float64))
-            parts_t.append(np.asarray(t, dtype=np.int64))
-    if not parts_k:
-        hist = _empty()
-        hist.problems = problems
-        return hist
-    keys = np.concatenate(parts_k)
-    steps = np.concatenate(parts_s)
-    values = np.concatenate(parts_v)
-    ts = np.concatenate(parts_t)
-    order = np.lexsort((steps, keys))
-    keys, steps, values, ts = keys[order], steps[order], values[order], ts[order]
-    if len(parts_k) > 1:
+            index = {n: i for i, n in enumerate(names)}
+            codes = np.fromiter((index.setdefault(key, len(index)) for key in k), dtype=np.int32, count=len(k))
+            names = list(index)
+            parts.append((codes, np.asarray(s, dtype=np.int64), np.asarray(v, dtype=np.float64),
+                          np.asarray(t, dtype=np.int64)))
+    if not parts:
+        empty = np.array([], dtype=np.int64)
+        return History([], np.array([], dtype=np.int32), empty, np.array([], dtype=np.float64), empty, problems)
+    codes = np.concatenate([p[0] for p in parts])
+    steps = np.concatenate([p[1] for p in parts])
+    values = np.concatenate([p[2] for p in parts])
+    ts = np.concatenate([p[3] for p in parts])
+    # Re-code so that codes follow sorted key names, then sort by (key, step), stably.
+    order_names = sorted(range(len(names)), key=names.__getitem__)
+    remap = np.empty(len(names), dtype=np.int32)
+    remap[order_names] = np.arange(len(names), dtype=np.int32)
+    codes = remap[codes]
+    names = [names[i] for i in order_names]
+    if len(codes) > 1 and not _is_sorted(codes, steps):
+        order = np.lexsort((steps, codes))
+        codes, steps, values, ts = codes[order], steps[order], values[order], ts[order]
+    if len(parts) > 1:
         # A compaction that crashed after writing Parquet but before removing the journal repeats points.
-        same = np.zeros(len(keys), dtype=bool)
-        same[1:] = ((keys[1:] == keys[:-1]) & (steps[1:] == steps[:-1]) & (ts[1:] == ts[:-1])
+        same = np.zeros(len(codes), dtype=bool)
+        same[1:] = ((codes[1:] == codes[:-1]) & (steps[1:] == steps[:-1]) & (ts[1:] == ts[:-1])
                     & ((values[1:] == values[:-1]) | (np.isnan(values[1:]) & np.isnan(values[:-1]))))
         keep = ~same
-        keys, steps, values, ts = keys[keep], steps[keep], values[keep], ts[keep]
-    return History(keys, steps, values, ts, problems)
+        codes, steps, values, ts = codes[keep], steps[keep], values[keep], ts[keep]
+    return History(names, codes, steps, values, ts, problems)
+
+
+def _is_sorted(codes: np.ndarray, steps: np.ndarray) -> bool:
+    dc = np.diff(codes)
+    return bool(np.all((dc > 0) | ((dc == 0) & (np.diff(steps) >= 0))))
 
 
 def summarize(history: History) -> dict[str, MetricSummary]:
@@ -211,8 +234,4 @@ def summarize(history: History) -> dict[str, MetricSummary]:
 
 def history_frame(history: History):
     """The history as a pandas DataFrame (key, step, value, timestamp)."""
-    import pandas as pd
-
-    ts = pd.to_datetime(pd.Series(history.timestamps).where(history.timestamps >= 0), unit="ms", utc=True)
-    return pd.DataFrame({"key": history.keys.astype(str), "step": history.steps, "value": history.values,
-                         "timestamp": ts})
+    return history.table().to_pandas()

@@ -136,7 +136,7 @@ class Loader:
                 exp.description = data.get("description")
                 exp.primary_metric = data.get("primary_metric")
                 exp.goal = data.get("goal") or "max"
-                exp.tags = dict(data.get("tags") or {})
+                exp.tags, _ = self._redact(dict(data.get("tags") or {}), exp.file, "tags")
         configured = self.config.experiments.get(slug) or {}
         exp.primary_metric = configured.get("primary_metric", exp.primary_metric)
         exp.goal = configured.get("goal", exp.goal)
@@ -288,7 +288,7 @@ class Loader:
         data = doc.data
         model = RegisteredModel(
             slug=slug, name=data.get("name") or slug, file=relfile, description=data.get("description"),
-            owners=list(data.get("owners") or []), tags=dict(data.get("tags") or {}),
+            owners=list(data.get("owners") or []), tags=self._redact(dict(data.get("tags") or {}), relfile, "tags")[0],
             aliases=dict(data.get("aliases") or {}), monitoring_thresholds=dict(data.get("monitoring") or {}),
             required_card_sections=data.get("required_card_sections"))
         for i, ev in enumerate(data.get("alias_history") or []):
@@ -350,7 +350,8 @@ class Loader:
             model=model, version=data["version"], file=relfile, source_run=source_run, created=created,
             stage=data.get("stage") or "none", description=data.get("description"),
             signature=dict(data.get("signature") or {}), input_example=data.get("input_example"),
-            card=card, hub=dict(data.get("hub") or {}), tags=dict(data.get("tags") or {}), raw=data)
+            card=card, hub=self._redact(dict(data.get("hub") or {}), relfile, "hub")[0],
+            tags=self._redact(dict(data.get("tags") or {}), relfile, "tags")[0], raw=data)
 
     # -- datasets --------------------------------------------------------------------------------------
     def _load_datasets(self, project: Project) -> None:
@@ -376,7 +377,8 @@ class Loader:
                 slug=slug, name=data.get("name") or slug, file=self._rel(path), uri=_clean_uri(data.get("uri")),
                 digest=data.get("digest"), description=data.get("description"),
                 schema=list(data.get("schema") or []),
-                datasheet={k: data[k] for k in sheet_keys if data.get(k) is not None}, raw=data)
+                datasheet=self._redact({k: data[k] for k in sheet_keys if data.get(k) is not None}, "", "")[0],
+                raw=data)
 
 
 def _diag(path: str, line: int, message: str, severity: str):

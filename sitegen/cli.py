@@ -98,6 +98,10 @@ from .run_command import run_command  # noqa: E402 - `sitegen run`, defined in i
 
 main.add_command(run_command)
 
+from .reproduce_command import reproduce_command  # noqa: E402 - `sitegen reproduce`
+
+main.add_command(reproduce_command)
+
 from .model_command import model_command  # noqa: E402 - `sitegen model`, defined in its own module
 
 main.add_command(model_command)

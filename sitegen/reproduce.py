@@ -234,24 +234,30 @@ def _environment(env: dict[str, Any], run: Run) -> list[str]:
     else:
         out.append("    echo 'the run recorded no conda environment' >&2; exit 2 ;;")
     out += ["  venv)",
-            f"    PYTHON=\"${{PYTHON:-$(command -v {want} || command -v python3)}}\"",
-            "    \"$PYTHON\" -m venv \"$SCRATCH/venv\"",
-            "    . \"$SCRATCH/venv/bin/activate\""]
+            f"    PYTHON=\"${{PYTHON:-$(command -v {want} || command -v python3)}}\""]
+    make_venv = ["    \"$PYTHON\" -m venv \"$SCRATCH/venv\"", "    . \"$SCRATCH/venv/bin/activate\""]
     if lockfile:
         name = PurePosixPath(lockfile).name
         out.append(f"    fetch {_q(lockfile)} \"$SCRATCH/{name}\"")
         if name in SPECIAL_LOCKS:
-            out.append(f"    cp \"$SCRATCH/{name}\" {_q(name)} && {SPECIAL_LOCKS[name]}")
+            out += make_venv + [f"    cp \"$SCRATCH/{name}\" {_q(name)} && {SPECIAL_LOCKS[name]}"]
         else:
             out += [f"    if grep -qvE '^[[:space:]]*(#|$)' \"$SCRATCH/{name}\"; then",
+                    "  " + make_venv[0], "  " + make_venv[1],
                     f"      python -m pip install --quiet -r \"$SCRATCH/{name}\"",
+                    "    else  # nothing to install: a bare venv is enough",
+                    "      \"$PYTHON\" -m venv --without-pip \"$SCRATCH/venv\"",
+                    "      . \"$SCRATCH/venv/bin/activate\"",
                     "    fi"]
     elif packages:
+        out += make_venv
         out.append("    cat > \"$SCRATCH/requirements.txt\" <<'SITEGEN_REQUIREMENTS'")
         for pkg, version in sorted(packages.items()):
             if re.fullmatch(r"[A-Za-z0-9._-]+", str(pkg)) and re.fullmatch(r"[A-Za-z0-9.+!_-]+", str(version)):
                 out.append(f"{pkg}=={version}")
         out += ["SITEGEN_REQUIREMENTS", "    python -m pip install --quiet -r \"$SCRATCH/requirements.txt\""]
+    else:
+        out += make_venv
     out += ["    run_recorded() { sh -c \"$1\"; } ;;",
             "  none) run_recorded() { sh -c \"$1\"; } ;;",
             "  *) echo \"ENV_MODE must be docker, conda, venv or none\" >&2; exit 2 ;;",

@@ -5,6 +5,8 @@ Exit codes: 0 success, 1 invalid input (or warnings with --strict), 2 usage erro
 
 from __future__ import annotations
 
+import functools
+import os
 import sys
 
 import click
@@ -13,7 +15,24 @@ from . import __version__
 from .diagnostics import SitegenError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Turns an unexpected exception into a short message and exit 1 (SITEGEN_DEBUG=1 shows the traceback)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except SitegenError as exc:
+            fail(str(exc))
+        except Exception as exc:  # noqa: BLE001 - the last line of defence
+            if os.environ.get("SITEGEN_DEBUG") == "1":
+                raise
+            fail(f"internal error: {type(exc).__name__}: {exc}\nThis is a bug in sitegen; please report it with "
+                 f"the command you ran (set SITEGEN_DEBUG=1 to see the traceback).")
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sitegen")
 def main() -> None:
     """Experiment tracking in plain files, published as a static website."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import hashlib
+import json
 import os
 import shutil
 from pathlib import Path, PurePosixPath
@@ -27,8 +28,12 @@ class BuildLock:
         self._fh = None
 
     def __enter__(self) -> "BuildLock":
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(self.path, "a+")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = open(self.path, "a+")
+        except OSError as exc:
+            raise SitegenError(f"cannot write the output directory {self.path.parent}: "
+                               f"{exc.strerror or exc}") from None
         try:
             fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -59,23 +64,70 @@ def check_output(output: Path, source: Path) -> None:
                            f"remove it or choose another --output")
 
 
-class SiteWriter:
-    """Writes files into a staging directory; :meth:`publish` swaps it in place of the output."""
+MANIFEST_FORMAT = "sitegen.site/1"
+PARTIAL = ".sitegen-partial"  # present while an incremental publish is moving files into place
 
-    def __init__(self, output: Path):
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_manifest(output: Path) -> dict[str, str] | None:
+    """The files of a site built by sitegen with their content digests, or None when unknown."""
+    try:
+        data = json.loads((output / MARKER).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT or (output / PARTIAL).exists():
+        return None
+    files = data.get("files")
+    return files if isinstance(files, dict) else None
+
+
+class SiteWriter:
+    """Writes a site so that a failed build never damages the previous one, and only changes are written.
+
+    Cold (no previous site, or one without a manifest): every file goes to a staging directory that
+    :meth:`publish` swaps in with two renames. Incremental (a previous site with its manifest in
+    ``.sitegen``): a file whose content equals what the previous site has is not written at all; changed
+    files go to the staging directory and :meth:`publish` moves them into place, deletes files the new
+    site no longer has (pages of removed runs), and writes the new manifest last. A build killed while
+    publishing leaves a ``.sitegen-partial`` marker, so the next build rewrites every file.
+    """
+
+    def __init__(self, output: Path, *, incremental: bool = True):
         self.output = output.resolve()
         self.staging = self.output.parent / f".{self.output.name}.staging-{os.getpid()}"
-        self.files = 0
-        self.bytes = 0
+        self.incremental = incremental
+        self.previous: dict[str, str] | None = None
+        self.manifest: dict[str, str] = {}
+        self.files = 0  # files of the new site
+        self.bytes = 0  # bytes of the new site
+        self.written = 0  # files actually written by this build (the rest were unchanged)
 
     def __enter__(self) -> "SiteWriter":
         try:
-            if self.staging.exists():
-                shutil.rmtree(self.staging)
+            # Left over by a build that was killed (this runs under the build lock, so no other build owns them).
+            for stale in self.output.parent.glob(f".{self.output.name}.staging-*"):
+                shutil.rmtree(stale, ignore_errors=True)
+            olds = sorted(self.output.parent.glob(f".{self.output.name}.old-*"))
+            if olds and not self.output.exists():
+                os.rename(olds.pop(0), self.output)  # killed between the two renames: put the old site back
+            for stale in olds:
+                shutil.rmtree(stale, ignore_errors=True)
             self.staging.mkdir(parents=True)
-            (self.staging / MARKER).write_text("built by sitegen; a rebuild replaces this directory\n")
         except OSError as exc:
             raise SitegenError(f"cannot write the output directory {self.output.parent}: {exc.strerror}") from None
+        if self.incremental and self.output.is_dir():
+            self.previous = read_manifest(self.output)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -92,28 +144,78 @@ class SiteWriter:
             raise SitegenError(f"disk full while writing {relpath}; the previous site was left unchanged") from None
         raise SitegenError(f"cannot write {relpath}: {exc.strerror or exc}") from None
 
+    def _unchanged(self, relpath: str, digest: str) -> bool:
+        self.manifest[relpath] = digest
+        self.files += 1
+        return self.previous is not None and self.previous.get(relpath) == digest
+
     def write_bytes(self, relpath: str, data: bytes) -> None:
+        self.bytes += len(data)
+        if self._unchanged(relpath, _digest(data)):
+            return
         try:
             self._target(relpath).write_bytes(data)
         except OSError as exc:
             self._fail(relpath, exc)
-        self.files += 1
-        self.bytes += len(data)
+        self.written += 1
 
     def write_text(self, relpath: str, text: str) -> None:
         self.write_bytes(relpath, text.encode("utf-8"))
 
     def copy_file(self, relpath: str, source: Path) -> None:
         try:
-            shutil.copyfile(source, self._target(relpath), follow_symlinks=False)
             size = source.stat().st_size
+            digest = _file_digest(source) if self.previous is not None else f"size:{size}"
         except OSError as exc:
             self._fail(relpath, exc)
-        self.files += 1
         self.bytes += size
+        if self._unchanged(relpath, digest):
+            return
+        try:
+            shutil.copyfile(source, self._target(relpath), follow_symlinks=False)
+        except OSError as exc:
+            self._fail(relpath, exc)
+        self.written += 1
+
+    def adopt_tree(self, prefix: str, directory: Path) -> None:
+        """Add every file under ``directory`` (made by another tool, e.g. a search index) under ``prefix``."""
+        for path in sorted(p for p in directory.rglob("*") if p.is_file() and not p.is_symlink()):
+            self.copy_file(f"{prefix}/{path.relative_to(directory).as_posix()}", path)
+
+    def contents(self) -> Path:
+        """A directory with the whole new site as it will be published (for tools that read a site, like a
+        search indexer). In incremental mode unchanged files are hard-linked (or copied) from the output."""
+        if self.previous is None:
+            return self.staging
+        view = self.staging.parent / f"{self.staging.name}-view"
+        shutil.rmtree(view, ignore_errors=True)
+        for relpath in self.manifest:
+            target = view / relpath
+            target.parent.mkdir(parents=True, exist_ok=True)
+            src = self.staging / relpath
+            if not src.exists():
+                src = self.output / relpath
+            try:
+                os.link(src, target)
+            except OSError:
+                shutil.copyfile(src, target)
+        return view
+
+    def _manifest_bytes(self) -> bytes:
+        data = {"format": MANIFEST_FORMAT, "note": "built by sitegen; a rebuild replaces this directory",
+                "files": dict(sorted(self.manifest.items()))}
+        return (json.dumps(data, indent=0, sort_keys=True) + "\n").encode("utf-8")
 
     def publish(self) -> None:
-        """Replace the output directory by the staging directory (two renames; the old tree is removed)."""
+        """Make the new site the output (see the class docstring)."""
+        shutil.rmtree(self.staging.parent / f"{self.staging.name}-view", ignore_errors=True)
+        if self.previous is None:
+            self._swap()
+        else:
+            self._move_changes()
+
+    def _swap(self) -> None:
+        (self.staging / MARKER).write_bytes(self._manifest_bytes())
         old = self.output.parent / f".{self.output.name}.old-{os.getpid()}"
         try:
             if self.output.exists():
@@ -126,3 +228,32 @@ class SiteWriter:
                 os.rename(old, self.output)
             raise SitegenError(f"cannot replace {self.output}: {exc.strerror}") from None
         shutil.rmtree(old, ignore_errors=True)
+
+    def _move_changes(self) -> None:
+        out = self.output
+        try:
+            (out / PARTIAL).write_text("a sitegen build is (or was, if it was killed) publishing here\n")
+            for dirpath, _dirs, files in os.walk(self.staging):
+                for name in files:
+                    src = Path(dirpath) / name
+                    target = out / src.relative_to(self.staging)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(src, target)
+            removed_dirs = set()
+            for relpath in sorted(set(self.previous or ()) - set(self.manifest)):
+                try:
+                    (out / relpath).unlink()
+                except FileNotFoundError:
+                    pass
+                removed_dirs.add((out / relpath).parent)
+            for directory in sorted(removed_dirs, key=lambda d: len(d.parts), reverse=True):
+                while directory != out and directory.is_dir() and not any(directory.iterdir()):
+                    directory.rmdir()
+                    directory = directory.parent
+            tmp = out / f"{MARKER}.tmp"
+            tmp.write_bytes(self._manifest_bytes())
+            os.replace(tmp, out / MARKER)
+            (out / PARTIAL).unlink()
+        except OSError as exc:
+            self._fail(str(out), exc)
+        shutil.rmtree(self.staging, ignore_errors=True)

@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from . import urls
-from .diagnostics import Diagnostic, SitegenError
-from .export import hf_card, run_files
+from . import diff, urls, versions
+from . import search as site_search
+from .config import load_config
+from .diagnostics import Diagnostic, Diagnostics, SitegenError
+from .export import feed, hf_card, run_files
 from .export import runs as runs_export
 from .model import Project
 from .monitoring import project_alerts
@@ -86,6 +88,7 @@ class Renderer:
         cfg = project.config
         self.site = {"title": cfg.title, "base_url": cfg.base_url, "repo_url": cfg.repo_url, "nav": _nav(project)}
         self.assets = assets
+        self.search = site_search.SearchFacts(project)
 
     def render(self, page: Page) -> str:
         template = self.env.get_template(page.template)
@@ -94,7 +97,7 @@ class Renderer:
             "title": page.title, "section": page.section, "breadcrumbs": page.breadcrumbs,
             "canonical": urls.absolute(self.site["base_url"], page.url) if self.site["base_url"] else None,
             "absolute_base": self.site["base_url"] if page.kind == "404" else None,
-            "charts": [],
+            "charts": [], "search_filters": self.search.filters(page),
         }
         context.update(page.context)
         return template.render(context)
@@ -102,15 +105,30 @@ class Renderer:
 
 def build(source: str | Path = ".", output: str | Path | None = None, *, base_url: str | None = None,
           strict: bool = False, jobs: int | None = None, quiet: bool = True,
-          progress: Callable[[int, int], None] | None = None) -> BuildResult:
+          progress: Callable[[int, int], None] | None = None, version: str | None = None,
+          aliases: Iterable[str] = (), rev: str | None = None, search: bool = True,
+          version_context: Any = None) -> BuildResult:
     """Build the site of ``source`` into ``output`` (default: the config's ``output``, relative to the source).
 
     Problems in the source become diagnostics and only the broken items are skipped; with ``strict`` any
     problem raises :class:`BuildFailed` before anything is written. The site is written to a staging
     directory and swapped in, so a failed build leaves the previous site as it was.
+
+    ``rev`` builds the source as of a git revision (the working tree is not touched); ``version`` writes
+    into ``<output>/<version>/`` beside other versions (see :mod:`sitegen.versions`); ``search`` runs Pagefind.
     """
     started = time.perf_counter()
     source = Path(source)
+    kwargs = dict(base_url=base_url, strict=strict, jobs=jobs, quiet=quiet, progress=progress, search=search)
+    if rev is not None:
+        from .gitrev import checkout
+        with checkout(source, rev) as tree:
+            out = Path(output) if output is not None else source / load_config(tree, Diagnostics()).output
+            return build(tree, out, version=version, aliases=aliases, **kwargs)
+    if version is not None:
+        from .versions import build_version
+        out = Path(output) if output is not None else source / load_config(source, Diagnostics()).output
+        return build_version(build, source, out, version, list(aliases), **kwargs)
     project = load_project(source)
     config = project.config
     if base_url:
@@ -123,8 +141,10 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
     with BuildLock(out.resolve()), SiteWriter(out) as writer:
         assets = publish_assets(theme, writer)
         renderer = Renderer(theme, project, assets)
+        renderer.site["version"] = version_context.site_context() if version_context else None
         fixed: list[Page] = [*dashboard.pages(project), *experiment.pages(project), *models.pages(project),
-                             *datasets.pages(project), *compare.pages(project), *notfound.pages(project)]
+                             *datasets.pages(project), *compare.pages(project), *notfound.pages(project),
+                             *versions.extra_pages(project, version_context)]
         total = len(fixed) + len(project.runs)
         done = 0
         all_pages: list[Page] = []
@@ -149,6 +169,15 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
         writer.write_text(urls.RUNS_JSON, runs_export.to_json(project))
         if config.base_url:
             writer.write_text(urls.SITEMAP, _sitemap(config.base_url, all_pages))
+        writer.write_text(urls.FEED, feed.to_atom(project))
+        writer.write_text(urls.SNAPSHOT, diff.snapshot_json(project))
+        writer.write_text(urls.SEARCH_FALLBACK, site_search.fallback_index(renderer.search, all_pages))
+        if version_context is not None:
+            version_context.pages = sorted(p.url for p in all_pages)
+            writer.write_text(urls.PAGES_MANIFEST,
+                              versions.pages_manifest(version_context.name, version_context.pages))
+        if search:
+            site_search.run_pagefind(writer.staging)
         writer.publish()
     return BuildResult(output=out, pages=len(all_pages), files=writer.files, bytes=writer.bytes,
                        seconds=time.perf_counter() - started, diagnostics=list(project.diagnostics),

@@ -58,7 +58,14 @@ def _print_diagnostics(diags, *, err: bool = True) -> None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary; problems are still printed.")
 @click.option("--fail-on-alert", is_flag=True, help="Exit 1 when a model's monitoring breaches a threshold "
               "(the site is still written).")
-def build(source, output, base_url, strict, jobs, quiet, fail_on_alert):
+@click.option("--version", "site_version", metavar="V", help="Build into OUTPUT/V/ beside other versions "
+              "(versions.json, a version switcher on every page).")
+@click.option("--alias", "aliases", multiple=True, metavar="A", help="With --version: an alias (e.g. latest) "
+              "that redirects to this version; repeatable.")
+@click.option("--rev", metavar="GITREV", help="Build the source as of a git revision (the working tree is not "
+              "touched).")
+@click.option("--no-search", is_flag=True, help="Skip the Pagefind search index.")
+def build(source, output, base_url, strict, jobs, quiet, fail_on_alert, site_version, aliases, rev, no_search):
     """Build the static site of SOURCE (default: the current directory)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -67,6 +74,9 @@ def build(source, output, base_url, strict, jobs, quiet, fail_on_alert):
     from .build import build as run_build
 
     console = Console(stderr=True)
+    if aliases and not site_version:
+        raise click.UsageError("--alias needs --version")
+    run_build = functools.partial(run_build, version=site_version, aliases=aliases, rev=rev, search=not no_search)
     try:
         if quiet or not console.is_terminal:
             result = run_build(source, output, base_url=base_url, strict=strict, jobs=jobs)
@@ -128,3 +138,9 @@ main.add_command(model_command)
 from .import_command import import_group  # noqa: E402 - `sitegen import mlflow|dvc`, in its own module
 
 main.add_command(import_group)
+
+from .site_commands import diff_command, init_command, serve_command  # noqa: E402 - in their own module
+
+main.add_command(diff_command)
+main.add_command(serve_command)
+main.add_command(init_command)

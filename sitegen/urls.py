@@ -24,6 +24,11 @@ LINEAGE = "lineage/index.html"
 HISTORY = "history/index.html"
 RUNS_CSV = "data/runs.csv"
 RUNS_JSON = "data/runs.json"
+FEED = "feed.xml"  # Atom feed of new runs and model versions
+SNAPSHOT = "data/snapshot.json"  # comparable state of the site (sitegen diff, versioned builds)
+CHANGES = "changes/index.html"  # versioned builds: changes since the previous version
+SEARCH_FALLBACK = "data/search-index.js"  # title/tag index for file://, where Pagefind cannot load
+PAGES_MANIFEST = "pages.js"  # versioned builds: the version's page list, for the version switcher
 
 
 def experiment(slug: str) -> str:

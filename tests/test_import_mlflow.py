@@ -1,8 +1,8 @@
 """`sitegen import mlflow`: real MLflow stores (sqlite and file store) made with MLflow's client, imported
 and compared value by value with what the client returns; re-import writes nothing.
 
-MLflow is in the `test` extra (a fresh-venv install takes about 50 s). Without it these tests skip,
-unless SITEGEN_REQUIRE_MLFLOW=1, which makes a missing mlflow a failure (CI sets it).
+MLflow is in the `test` extra (a fresh-venv install takes about 50 s), so a missing mlflow fails here
+rather than skipping.
 """
 
 from __future__ import annotations
@@ -18,17 +18,12 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-if os.environ.get("SITEGEN_REQUIRE_MLFLOW") == "1":
-    import mlflow  # noqa: F401 - a missing package must fail here
-else:
-    pytest.importorskip("mlflow")
+from mlflow import MlflowClient
+from mlflow.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunTag
 
-from mlflow import MlflowClient  # noqa: E402
-from mlflow.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunTag  # noqa: E402
-
-from sitegen.cli import main  # noqa: E402
-from sitegen.importers.mlflow import import_mlflow  # noqa: E402
-from sitegen.store.load import load_project  # noqa: E402
+from sitegen.cli import main
+from sitegen.importers.mlflow import import_mlflow
+from sitegen.store.load import load_project
 
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z in ms
 MLMODEL = """\

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from . import diff, urls, versions
+from . import headers
 from . import search as site_search
 from .config import load_config
 from .diagnostics import Diagnostic, Diagnostics, SitegenError
@@ -165,8 +166,11 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
                 progress(done, total)
         for path, text in hf_card.files(project):  # models/<m>/<n>/README.md, Hugging Face card format
             writer.write_text(path, text)
+        for path, text in prov_export.files(project):  # PROV-JSON per run, per model version, whole site
+            writer.write_text(path, text)
         writer.write_text(urls.RUNS_CSV, runs_export.to_csv(project))
         writer.write_text(urls.RUNS_JSON, runs_export.to_json(project))
+        writer.write_text(headers.HEADERS_FILE, headers.headers_file())
         if config.base_url:
             writer.write_text(urls.SITEMAP, _sitemap(config.base_url, all_pages))
         writer.write_text(urls.FEED, feed.to_atom(project))

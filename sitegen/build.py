@@ -19,6 +19,10 @@ from .monitoring import project_alerts
 from .output import BuildLock, SiteWriter, check_output, fingerprint
 from .pages import Page, compare, dashboard, datasets, experiment, models, notfound
 from .pages import run as run_pages
+from .export import prov as prov_export
+from .pages import history as history_pages
+from .pages import lineage as lineage_pages
+from .pages import provenance as provenance_pages
 from .render import make_environment
 from .store.load import load_project
 from .theme import Theme, resolve_theme

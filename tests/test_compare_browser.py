@@ -16,14 +16,14 @@ READY = "[data-ready='true']"
 
 
 def _rows(page):
-    return page.locator(".rt-table tbody tr")
+    return page.locator(".rt-table tbody tr[data-uid]")
 
 
 def _column_values(page, label):
     headers = page.locator(".rt-table thead th").all_inner_texts()
     index = next(i for i, h in enumerate(headers) if h.strip().rstrip("▲▼").strip() == label)
     return page.eval_on_selector_all(
-        ".rt-table tbody tr", f"rows => rows.map(r => r.children[{index}].textContent.trim())")
+        ".rt-table tbody tr[data-uid]", f"rows => rows.map(r => r.children[{index}].textContent.trim())")
 
 
 def _number(text):
@@ -57,7 +57,7 @@ def test_sort_filter_columns_and_csv(sample_site, page):
     expected = sum(parse(text).matches(query_row(r)) for r in project.experiments["churn"].runs)
     page.fill(".rt-query", text)
     page.press(".rt-query", "Enter")
-    page.wait_for_function(f"document.querySelectorAll('.rt-table tbody tr').length === {expected}")
+    page.wait_for_function(f"document.querySelectorAll('.rt-table tbody tr[data-uid]').length === {expected}")
     assert f"{expected} of {total} runs match" in page.inner_text(".rt-status")
 
     # a broken query shows where the problem is and keeps the last good filter

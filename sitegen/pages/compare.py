@@ -193,6 +193,23 @@ def shared_artifacts(runs: list[Run]) -> tuple[list[dict[str, Any]], list[str]]:
 
 # ---------------------------------------------------------------------------- per-run data.js
 
+SIGNIFICANT = 7  # digits of a value in data.js: for display only, metrics.csv has every digit
+
+
+def _rounded(values: np.ndarray) -> list[float]:
+    """Values rounded to :data:`SIGNIFICANT` digits, so their JSON is short; NaN and inf unchanged."""
+    out = values.copy()
+    finite = np.isfinite(values) & (values != 0)
+    mag = np.floor(np.log10(np.abs(values[finite])))
+    digits = (SIGNIFICANT - 1 - mag).astype(np.int64)
+    ok = (digits >= 0) & (digits <= 22)
+    scale = 10.0 ** digits[ok]
+    sub = values[finite]
+    sub[ok] = np.round(sub[ok] * scale) / scale
+    out[finite] = sub
+    return out.tolist()
+
+
 def _series(steps: np.ndarray, values: np.ndarray, times: np.ndarray, t0: int | None) -> list[Any]:
     order = np.argsort(steps, kind="stable")
     if len(order) > MAX_POINTS:
@@ -201,7 +218,7 @@ def _series(steps: np.ndarray, values: np.ndarray, times: np.ndarray, t0: int | 
     rel = None
     if t0 is not None and (t >= 0).all():
         rel = (t - t0).tolist()
-    return [s.tolist(), v.tolist(), rel]
+    return [s.tolist(), _rounded(v), rel]
 
 
 def run_data(run: Run, history: History | None) -> dict[str, Any]:

@@ -63,7 +63,7 @@
 
   // Overlaid curves; `opts`: {title, xTitle, yTitle, log, time, budget (points a chart), bands}.
   function curvesSpec(series, opts) {
-    var budget = Math.max(100, Math.min(1000, Math.floor((opts.budget || 60000) / Math.max(1, series.length))));
+    var budget = Math.max(100, Math.min(1000, Math.floor((opts.budget || 12000) / Math.max(1, series.length))));
     var rows = [], flags = [], total = 0, drawn = 0;
     series.forEach(function (s) {
       var keep = minmax(s.y, budget), n = keep ? keep.length : s.y.length;

@@ -91,6 +91,7 @@
       else self.roots.push(run);
     });
     this.table = $(".rt-table", section);
+    this.wrap = $(".rt-wrap", section);
     this.thead = this.table.tHead;
     this.tbody = this.table.tBodies[0];
     this.status = $(".rt-status", section);
@@ -166,10 +167,51 @@
     this.thead.innerHTML = html + "</tr>";
   };
 
+  // Rows are virtualised: only the rows near the scrolled window of .rt-wrap are in the DOM (with two
+  // spacer rows keeping the scroll height), so sorting or filtering thousands of runs stays fast.
+  var OVERSCAN = 40;
+
   RunTable.prototype.renderBody = function () {
-    var rows = this.view(false), cols = this.shownColumns(), esc = D.esc, data = this.data, self = this;
-    var best = this.raw.best, parts = new Array(rows.length);
-    for (var i = 0; i < rows.length; i++) {
+    var rows = this.view(false), data = this.data, self = this;
+    this.rows = rows;
+    this.windowStart = -1;
+    this.renderWindow(true);
+    var total = data.runs.length;
+    if (!this.queryError) {
+      this.status.textContent = this.query ? this.matchedCount + " of " + total + " runs match" : total + " runs";
+    }
+    var all = $(".rt-all", this.thead);
+    if (all) all.checked = rows.length > 0 && rows.every(function (r) { return self.selected[r.run.uid]; });
+  };
+
+  RunTable.prototype.renderWindow = function (force) {
+    var rows = this.rows, wrap = this.wrap, rowH = this.rowHeight || 34;
+    var visible = Math.ceil((wrap.clientHeight || 800) / rowH);
+    var start = Math.max(0, Math.floor(wrap.scrollTop / rowH) - OVERSCAN);
+    start -= start % 10;
+    var end = Math.min(rows.length, start + visible + 2 * OVERSCAN);
+    if (!force && start === this.windowStart && end === this.windowEnd) return;
+    this.windowStart = start;
+    this.windowEnd = end;
+    var span = this.shownColumns().length + 1;
+    this.tbody.innerHTML = "<tr class=\"rt-spacer\" aria-hidden=\"true\"><td colspan=\"" + span + "\"></td></tr>" +
+      this.rowsHtml(start, end) + "<tr class=\"rt-spacer\" aria-hidden=\"true\"><td colspan=\"" + span + "\"></td></tr>";
+    var spacers = this.tbody.querySelectorAll(".rt-spacer");
+    if (!this.rowHeight && end > start) {
+      var first = this.tbody.rows[1].getBoundingClientRect().height;
+      if (first > 0) this.rowHeight = first;
+      rowH = this.rowHeight || rowH;
+    }
+    spacers[0].style.height = start * rowH + "px";
+    spacers[1].style.height = (rows.length - end) * rowH + "px";
+    spacers[0].hidden = start === 0;
+    spacers[1].hidden = end === rows.length;
+  };
+
+  RunTable.prototype.rowsHtml = function (from, to) {
+    var rows = this.rows, cols = this.shownColumns(), esc = D.esc, data = this.data;
+    var best = this.raw.best, parts = [];
+    for (var i = from; i < to; i++) {
       var item = rows[i], run = item.run, isBest = run.uid === best, kids = this.children[run.uid];
       var html = "<tr data-uid=\"" + esc(run.uid) + "\" class=\"depth-" + Math.min(item.depth, 4) + (isBest ? " best" : "") +
         (item.dim ? " rt-dim" : "") + "\"><td class=\"rt-sel\"><input type=\"checkbox\" aria-label=\"Select " + esc(run.name) +
@@ -194,16 +236,9 @@
           html += "<td" + (c.num || typeof v === "number" ? " class=\"num\"" : "") + ">" + esc(cellText(c, run)) + "</td>";
         }
       }
-      parts[i] = html + "</tr>";
+      parts.push(html + "</tr>");
     }
-    this.tbody.innerHTML = parts.join("");
-    this.rows = rows;
-    var total = data.runs.length;
-    if (!this.queryError) {
-      this.status.textContent = this.query ? this.matchedCount + " of " + total + " runs match" : total + " runs";
-    }
-    var all = $(".rt-all", this.thead);
-    if (all) all.checked = rows.length > 0 && rows.every(function (r) { return self.selected[r.run.uid]; });
+    return parts.join("");
   };
 
   RunTable.prototype.render = function () {
@@ -362,6 +397,12 @@
       if (uids.length) location.href = self.data.root + self.data.links.compare + "?runs=" + uids.map(encodeURIComponent).join(",");
     });
     $(".rt-csv", section).addEventListener("click", function () { self.downloadCsv(); });
+    var ticking = false;
+    this.wrap.addEventListener("scroll", function () {
+      if (ticking) return;
+      ticking = true;
+      requestAnimationFrame(function () { ticking = false; self.renderWindow(false); });
+    }, { passive: true });
   };
 
   // ------------------------------------------------------------------------------ charts
@@ -438,14 +479,15 @@
     });
     el.sx.appendChild(option("attr:dur", "duration"));
     el.sx.appendChild(option("attr:start", "start time"));
-    var self = this, redraw = debounce(function () { self.drawCurves(); }, 60);
+    var self = this, redraw = debounce(function () { self.drawCurves(); }, 250);
+    var others = debounce(function () { self.drawParallel(); self.drawScatter(); }, 300);
     [el.metric, el.runs, el.group, el.band, el.x, el.log].forEach(function (s) { s.addEventListener("change", redraw); });
     el.ema.addEventListener("input", function () { el["ema-value"].textContent = el.ema.value; redraw(); });
     [el.sx, el.sy].forEach(function (s) { s.addEventListener("change", function () { self.drawScatter(); }); });
     this.table.listeners.push(function (what) {
       if (what === "selection" && el.runs.value !== "selected") return;
       redraw();
-      if (what === "filter") { self.drawParallel(); self.drawScatter(); }
+      if (what === "filter") others();
     });
     if (!metrics.length) el.curves.textContent = "No metrics logged.";
   };
@@ -568,15 +610,20 @@
     section.setAttribute("data-ready", "true");
     var chartSection = document.getElementById("charts");
     if (chartSection && C) {
-      chartSection.hidden = false;
-      var charts = new Charts(chartSection, table);
-      charts.setup();
-      setTimeout(function () { charts.drawAll(); }, 0);
+      var startCharts = function () {
+        chartSection.hidden = false;
+        var charts = new Charts(chartSection, table);
+        charts.setup();
+        requestAnimationFrame(function () { setTimeout(function () { charts.drawAll(); }, 50); });
+      };
+      // the chart runtime (vega-embed.js) is a deferred script after this one: wait for it
+      if (document.readyState === "complete") startCharts();
+      else document.addEventListener("DOMContentLoaded", startCharts);
     }
   }
 
-  // Deferred scripts run while readyState is "interactive", before the chart runtime that follows them
-  // in the page: wait for DOMContentLoaded unless the page is already complete.
-  if (document.readyState === "complete") init();
-  else document.addEventListener("DOMContentLoaded", init);
+  // A deferred script runs once the document is parsed: draw the table at once (it needs only
+  // rundata.js and query.js, loaded before this script); the charts wait for DOMContentLoaded.
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
 }());

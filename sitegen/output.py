@@ -112,6 +112,7 @@ class SiteWriter:
         self.files = 0  # files of the new site
         self.bytes = 0  # bytes of the new site
         self.written = 0  # files actually written by this build (the rest were unchanged)
+        self.changed: list[str] = []  # their paths
 
     def __enter__(self) -> "SiteWriter":
         try:
@@ -158,6 +159,7 @@ class SiteWriter:
         except OSError as exc:
             self._fail(relpath, exc)
         self.written += 1
+        self.changed.append(relpath)
 
     def write_text(self, relpath: str, text: str) -> None:
         self.write_bytes(relpath, text.encode("utf-8"))
@@ -176,11 +178,22 @@ class SiteWriter:
         except OSError as exc:
             self._fail(relpath, exc)
         self.written += 1
+        self.changed.append(relpath)
 
     def adopt_tree(self, prefix: str, directory: Path) -> None:
-        """Add every file under ``directory`` (made by another tool, e.g. a search index) under ``prefix``."""
+        """Add every file under ``directory`` (made by another tool, e.g. a search index) under ``prefix``.
+
+        ``directory`` may be the staging directory's own ``prefix`` folder (the tool wrote in place)."""
+        in_place = directory.resolve() == (self.staging / prefix).resolve()
         for path in sorted(p for p in directory.rglob("*") if p.is_file() and not p.is_symlink()):
-            self.copy_file(f"{prefix}/{path.relative_to(directory).as_posix()}", path)
+            relpath = f"{prefix}/{path.relative_to(directory).as_posix()}"
+            if in_place:
+                self.bytes += path.stat().st_size
+                if not self._unchanged(relpath, _file_digest(path)):
+                    self.written += 1
+                    self.changed.append(relpath)
+            else:
+                self.copy_file(relpath, path)
 
     def contents(self) -> Path:
         """A directory with the whole new site as it will be published (for tools that read a site, like a

@@ -9,6 +9,7 @@ redacted too, and ``user:password@`` is stripped from URLs.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -39,7 +40,8 @@ _SECRET_VALUE_RES = (
 )
 
 
-def _compiled(extra_patterns: Iterable[str]) -> tuple[re.Pattern[str], ...]:
+@functools.lru_cache(maxsize=64)
+def _compiled(extra_patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(fnmatch.translate(p.lower())) for p in (*DEFAULT_PATTERNS, *extra_patterns))
 
 

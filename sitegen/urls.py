@@ -103,14 +103,17 @@ def history_page(number: int) -> str:
 
 
 def relative(from_page: str, target: str) -> str:
-    """The relative link from the page at ``from_page`` to ``target`` (both site-root paths), URL-quoted."""
+    """The relative link from the page at ``from_page`` to ``target`` (both site-root paths), URL-quoted.
+
+    ``target`` may carry a ``?query`` and a ``#fragment``; they are kept as they are.
+    """
     if "://" in target or target.startswith(("#", "mailto:")):
         return target
-    path, hashpart = (target.split("#", 1) + [""])[:2] if "#" in target else (target, "")
+    path, sep_f, fragment = target.partition("#")
+    path, sep_q, query = path.partition("?")
     start = posixpath.dirname(from_page) or "."
-    out = posixpath.relpath(path, start)
-    out = quote(out, safe="/._-~+=,;:@!$'()*&")
-    return f"{out}#{hashpart}" if hashpart else out
+    out = quote(posixpath.relpath(path, start), safe="/._-~+=,;:@!$'()*&")
+    return f"{out}{sep_q}{query}{sep_f}{fragment}"
 
 
 def absolute(base_url: str, target: str) -> str:

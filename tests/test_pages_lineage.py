@@ -97,3 +97,35 @@ def test_site_lineage_at_scale(tmp_path, built_site):
     assert "drawn as one group each" in html
     assert html.count('class="lg-node') < 60
     print(f"1212-run site built in {seconds:.1f} s")
+
+
+def test_history_is_paged(git_repo, built_site, monkeypatch):
+    from sitegen.pages import history
+
+    monkeypatch.setattr(history, "PER_PAGE", 2)
+    for i in range(5):
+        write_run(git_repo.path, "e", f"r{i}")
+        git_repo.commit(f"run {i}")
+    site = built_site(git_repo.path)
+    first, third = site.read("history/index.html"), site.read("history/page-3.html")
+    assert "run 4" in first and "run 3" in first and "run 2" not in first
+    assert "run 0" in third and 'href="page-2.html" rel="prev"' in third
+    assert 'href="page-2.html" rel="next"' in first
+
+
+@pytest.mark.browser
+def test_package_filter_in_the_browser(sample_site, page):
+    from conftest import assert_no_browser_errors
+
+    page.goto(sample_site.url(DIRTY))
+    page.click("details.packages summary")
+    box = page.locator("input[data-filter-table]")
+    assert box.is_visible()
+    rows = page.locator("#packages-table tbody tr")
+    total = rows.count()
+    box.fill("torch")
+    visible = [r for r in rows.all() if r.is_visible()]
+    assert 1 <= len(visible) < total and all("torch" in r.inner_text() for r in visible)
+    assert page.locator("[data-filter-count]").inner_text() == f"{len(visible)} of {total}"
+    assert page.locator("#provenance svg.lineage-svg a").count() > 0
+    assert_no_browser_errors(page)

@@ -23,6 +23,7 @@ from ..model import Project, Run
 from ..reproduce import default_run_files, reproduce_script
 from . import Page
 from .common import display_value, ref_link, run_link
+from .run import MAX_COPY_BYTES
 
 DIFF_DISPLAY_BYTES = 200_000
 NEIGHBOURHOOD_LIMIT = 40  # nodes drawn around a page's own node before runs fold into clusters
@@ -112,9 +113,7 @@ def _diff(run: Run, rel: str | None) -> dict[str, Any] | None:
         else:
             cls = "ctx"
         lines.append((cls, line))
-    art = rel[len("artifacts/"):] if rel.startswith("artifacts/") else None
-    return {"path": rel, "lines": lines, "truncated": truncated, "missing": False,
-            "url": urls.artifact(run.experiment, run.id, art) if art else None}
+    return {"path": rel, "lines": lines, "truncated": truncated, "missing": False, "url": _artifact_url(run, rel)}
 
 
 def _artifact_url(run: Run, rel: Any) -> str | None:
@@ -124,7 +123,9 @@ def _artifact_url(run: Run, rel: Any) -> str | None:
     if ".." in pure.parts:
         return None
     art = rel[len("artifacts/"):]
-    return urls.artifact(run.experiment, run.id, art) if any(a.path == art for a in run.artifacts) else None
+    published = any(a.path == art and a.kind != "lfs" and a.size is not None and a.size <= MAX_COPY_BYTES
+                    and a.source is not None for a in run.artifacts)
+    return urls.artifact(run.experiment, run.id, art) if published else None
 
 
 def _items(facts: Facts, run: Run, direction: str) -> list[dict[str, Any]]:

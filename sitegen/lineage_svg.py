@@ -19,7 +19,7 @@ from . import urls
 from .lineage import Node
 
 NODE_H = 38  # px, two text lines
-CHAR_W = 6.6  # px per character at the label font size (an estimate; labels are clipped to MAX_CHARS)
+CHAR_W = 7.2  # px per character of the bold 12px label (an estimate; labels are clipped to MAX_CHARS)
 MAX_CHARS = 30
 MIN_W, PAD_X = 70, 14
 LAYER_GAP = 56  # px between layers (horizontal, since the drawing runs left to right)

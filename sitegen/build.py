@@ -59,6 +59,8 @@ def _nav(project: Project) -> list[dict[str, str]]:
         nav.append({"key": "models", "label": "Models", "url": urls.MODELS})
     if project.datasets:
         nav.append({"key": "datasets", "label": "Datasets", "url": urls.DATASETS})
+    nav.append({"key": "lineage", "label": "Lineage", "url": urls.LINEAGE})
+    nav.append({"key": "history", "label": "History", "url": urls.HISTORY})
     nav.append({"key": "compare", "label": "Compare", "url": urls.COMPARE})
     return nav
 
@@ -108,6 +110,18 @@ class Renderer:
         return template.render(context)
 
 
+def _search_index(writer: SiteWriter) -> None:
+    """The Pagefind index of the new site; reused as it is when no page changed."""
+    previous = writer.output / site_search.PAGEFIND_DIR
+    if (writer.previous is not None and previous.is_dir()
+            and not any(p.endswith(".html") for p in writer.changed)):
+        writer.adopt_tree(site_search.PAGEFIND_DIR, previous)
+        return
+    view = writer.contents()
+    site_search.run_pagefind(view)
+    writer.adopt_tree(site_search.PAGEFIND_DIR, view / site_search.PAGEFIND_DIR)
+
+
 def build(source: str | Path = ".", output: str | Path | None = None, *, base_url: str | None = None,
           strict: bool = False, jobs: int | None = None, quiet: bool = True,
           progress: Callable[[int, int], None] | None = None, version: str | None = None,
@@ -146,20 +160,24 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
     with BuildLock(out.resolve()), SiteWriter(out) as writer:
         assets = publish_assets(theme, writer)
         renderer = Renderer(theme, project, assets)
+        facts = provenance_pages.gather(project)  # lineage graph, one git log pass, integrity checks
         renderer.site["version"] = version_context.site_context() if version_context else None
         fixed: list[Page] = [*dashboard.pages(project), *experiment.pages(project), *models.pages(project),
                              *datasets.pages(project), *compare.pages(project), *notfound.pages(project),
                              *versions.extra_pages(project, version_context)]
+        fixed += [*lineage_pages.pages(project, facts), *history_pages.pages(project, facts)]
         total = len(fixed) + len(project.runs)
         done = 0
         all_pages: list[Page] = []
         for page in fixed:
+            provenance_pages.enrich(page, facts)
             writer.write_text(page.url, renderer.render(page))
             all_pages.append(page)
             done += 1
             if progress:
                 progress(done, total)
         for page, history in run_pages.pages(project):
+            provenance_pages.enrich(page, facts)
             writer.write_text(page.url, renderer.render(page))
             run = project.runs[page.context["run"].uid]
             run_files.publish(run, history, writer)
@@ -185,7 +203,7 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
             writer.write_text(urls.PAGES_MANIFEST,
                               versions.pages_manifest(version_context.name, version_context.pages))
         if search:
-            site_search.run_pagefind(writer.staging)
+            _search_index(writer)
         writer.publish()
     return BuildResult(output=out, pages=len(all_pages), files=writer.files, bytes=writer.bytes,
                        seconds=time.perf_counter() - started, diagnostics=list(project.diagnostics),

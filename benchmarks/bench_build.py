@@ -1,0 +1,187 @@
+"""Build benchmark (issue 9): sitegen against the I/O floor and Hugo, on synthetic sources.
+
+    python benchmarks/bench_build.py                 # corpus M (1,000 runs)
+    python benchmarks/bench_build.py --size L        # corpus L (10,000 runs)
+    python benchmarks/bench_build.py --size S --no-hugo
+
+Each figure is one process measured from outside: wall seconds and that process's peak RSS (from
+``os.wait4``). Figures:
+
+- sitegen cold build (empty output), no-op rebuild, rebuild after one run changed (a param edited),
+  rebuild after one run was added; output bytes in all and per run page; pages per second.
+- the I/O floor: reading every run.yaml (libyaml's C loader) and every metrics.parquet
+  (``ParquetFile.read(use_threads=False)``), per-key summaries, and writing the same number of files with
+  the same bytes as sitegen's output.
+- Hugo (Debian's ``hugo``) rendering one page per run from Markdown front matter (params, summary
+  metrics, tags) with a minimal theme.
+
+Results are printed as a table and written to ``benchmarks/results/build-<size>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import corpus  # noqa: E402
+
+RESULTS = HERE / "results"
+
+
+def measure(cmd: list[str], cwd: Path | None = None, env: dict | None = None) -> dict:
+    """Run ``cmd``; wall seconds and peak RSS (MB) of that process alone."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err[-3000:]}")
+    return {"seconds": round(wall, 3), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3)}
+
+
+def tree_stats(root: Path) -> dict:
+    files = [p for p in root.rglob("*") if p.is_file()]
+    run_pages = [p for p in (root / "runs").rglob("index.html")]
+    total = sum(p.stat().st_size for p in files)
+    return {"files": len(files), "bytes": total, "html_pages": sum(1 for p in files if p.suffix == ".html"),
+            "run_pages": len(run_pages),
+            "bytes_per_run_page": round(sum(p.stat().st_size for p in run_pages) / max(1, len(run_pages))),
+            "bytes_per_run_dir": round(sum(p.stat().st_size for p in files if "runs" in p.relative_to(root).parts)
+                                       / max(1, len(run_pages)))}
+
+
+IO_FLOOR = r'''
+import sys, os, yaml, numpy as np, pyarrow as pa, pyarrow.parquet as pq, pyarrow.compute as pc, json
+from pathlib import Path
+src, out, sizes_file = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+loader = yaml.CSafeLoader
+summaries = {}
+for run_yaml in sorted(src.glob("runs/*/*/run.yaml")):
+    data = yaml.load(run_yaml.read_text(), Loader=loader)
+    pqf = run_yaml.parent / "metrics.parquet"
+    if pqf.exists():
+        t = pq.ParquetFile(pqf).read(use_threads=False)
+        g = t.group_by("key").aggregate([("value", "min"), ("value", "max"), ("value", "count")])
+        summaries[data["id"]] = g.num_rows
+sizes = json.loads(sizes_file.read_text())
+for rel, size in sizes:
+    target = out / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(b"x" * size)
+'''
+
+
+def io_floor(source: Path, site: Path, work: Path) -> dict:
+    sizes = sorted([p.relative_to(site).as_posix(), p.stat().st_size] for p in site.rglob("*") if p.is_file())
+    sizes_file = work / "sizes.json"
+    sizes_file.write_text(json.dumps(sizes))
+    out = work / "floor-out"
+    shutil.rmtree(out, ignore_errors=True)
+    return measure([sys.executable, "-c", IO_FLOOR, str(source), str(out), str(sizes_file)])
+
+
+HUGO_LAYOUT = """<!DOCTYPE html><html><head><title>{{ .Title }}</title></head><body><h1>{{ .Title }}</h1>
+<h2>Params</h2><table>{{ range $k, $v := .Params.hyper }}<tr><td>{{ $k }}</td><td>{{ $v }}</td></tr>{{ end }}</table>
+<h2>Metrics</h2><table>{{ range $k, $v := .Params.metrics }}<tr><td>{{ $k }}</td><td>{{ $v }}</td></tr>{{ end }}</table>
+<h2>Tags</h2><ul>{{ range $k, $v := .Params.runtags }}<li>{{ $k }}: {{ $v }}</li>{{ end }}</ul>
+{{ .Content }}</body></html>
+"""
+
+
+def hugo_site(source: Path, work: Path) -> tuple[Path, int]:
+    import yaml
+
+    from sitegen.store.load import load_project
+
+    project = load_project(source)
+    site = work / "hugo"
+    shutil.rmtree(site, ignore_errors=True)
+    (site / "content" / "runs").mkdir(parents=True)
+    (site / "layouts" / "_default").mkdir(parents=True)
+    (site / "layouts" / "_default" / "single.html").write_text(HUGO_LAYOUT)
+    (site / "layouts" / "_default" / "list.html").write_text("<html><body>{{ range .Pages }}"
+                                                             "<a href='{{ .RelPermalink }}'>{{ .Title }}</a>"
+                                                             "{{ end }}</body></html>")
+    (site / "layouts" / "index.html").write_text("<html><body>runs</body></html>")
+    (site / "config.yaml").write_text("baseURL: https://example.org/\ndisableKinds: [taxonomy, term, RSS, sitemap]\n")
+    for uid, run in project.runs.items():
+        front = {"title": run.name, "hyper": {k: str(v) for k, v in run.params_flat.items()},
+                 "metrics": {k: m.last for k, m in run.metrics.items()},
+                 "runtags": {k: str(v) for k, v in run.tags.items()}}
+        name = uid.replace("/", "--")
+        (site / "content" / "runs" / f"{name}.md").write_text(
+            "---\n" + yaml.safe_dump(front, sort_keys=True) + "---\n" + (run.notes or "A run.") + "\n")
+    return site, len(project.runs)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="sitegen build benchmark")
+    parser.add_argument("--size", choices=sorted(corpus.SIZES), default="M")
+    parser.add_argument("--jobs", type=int, default=None, help="sitegen build --jobs (default: all cores)")
+    parser.add_argument("--no-hugo", action="store_true")
+    parser.add_argument("--keep", type=Path, help="work directory to keep (default: a temporary one)")
+    args = parser.parse_args(argv)
+
+    work = args.keep or Path(tempfile.mkdtemp(prefix="sitegen-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    source = work / f"corpus-{args.size}"
+    site = work / "site"
+    t0 = time.perf_counter()
+    corpus.generate(args.size, source)
+    results: dict = {"size": args.size, "runs": corpus.SIZES[args.size], "machine": platform.platform(),
+                     "cpus": os.cpu_count(), "generate_seconds": round(time.perf_counter() - t0, 2)}
+    sitegen_cmd = [sys.executable, "-m", "sitegen", "build", "-q", str(source), "-o", str(site)]
+    if args.jobs:
+        sitegen_cmd += ["--jobs", str(args.jobs)]
+    shutil.rmtree(site, ignore_errors=True)
+    results["cold"] = measure(sitegen_cmd)
+    results["output"] = tree_stats(site)
+    results["noop"] = measure(sitegen_cmd)
+    run_yaml = sorted(source.glob("runs/exp-03/*/run.yaml"))[5]
+    run_yaml.write_text(run_yaml.read_text().replace("p01:", "p01_changed:", 1))
+    results["one_changed"] = measure(sitegen_cmd)
+    new_run = source / "runs" / "exp-03" / "20261231-235959-abcdef"
+    shutil.copytree(run_yaml.parent, new_run)
+    (new_run / "run.yaml").write_text((new_run / "run.yaml").read_text().replace(run_yaml.parent.name, new_run.name))
+    results["one_added"] = measure(sitegen_cmd)
+    pages = results["output"]["html_pages"]
+    results["pages_per_second_cold"] = round(pages / results["cold"]["seconds"], 1)
+    results["io_floor"] = io_floor(source, site, work)
+    results["cold_vs_io_floor"] = round(results["cold"]["seconds"] / results["io_floor"]["seconds"], 2)
+    if not args.no_hugo and shutil.which("hugo"):
+        hsite, n = hugo_site(source, work)
+        results["hugo"] = measure(["hugo", "--quiet", "-s", str(hsite), "-d", str(work / "hugo-public")])
+        results["hugo"]["pages"] = n
+        results["hugo"]["pages_per_second"] = round(n / results["hugo"]["seconds"], 1)
+        results["hugo"]["version"] = subprocess.run(["hugo", "version"], capture_output=True, text=True).stdout.strip()
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"build-{args.size}.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(f"corpus {args.size}: {results['runs']} runs, {pages} HTML pages, "
+          f"{results['output']['bytes'] / 1e6:.1f} MB output ({results['output']['bytes_per_run_page'] / 1e3:.1f} KB "
+          f"a run page)")
+    print(f"{'measurement':<24}{'seconds':>10}{'peak RSS MB':>14}")
+    for key in ("cold", "noop", "one_changed", "one_added", "io_floor", "hugo"):
+        if key in results:
+            r = results[key]
+            print(f"{key:<24}{r['seconds']:>10.2f}{r['peak_rss_mb']:>14.1f}")
+    print(f"cold build / I/O floor: {results['cold_vs_io_floor']}x; sitegen {results['pages_per_second_cold']} pages/s"
+          + (f"; hugo {results['hugo']['pages_per_second']} pages/s" if "hugo" in results else ""))
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

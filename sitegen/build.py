@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,6 +112,74 @@ class Renderer:
         return template.render(context)
 
 
+# -- run pages, rendered in parallel ------------------------------------------------------------------
+# Worker processes are forked with the loaded project, renderer and facts in memory (copy-on-write);
+# each renders a chunk of runs straight into the staging directory and returns what it wrote.
+_JOB: dict[str, Any] = {}
+CHUNK = 16
+
+
+def _render_run(uid: str, writer: SiteWriter) -> Page:
+    """Everything published for one run: its page, metrics.csv, data.js, PROV-JSON and artifact files."""
+    project, renderer, facts = _JOB["project"], _JOB["renderer"], _JOB["facts"]
+    run = project.runs[uid]
+    history = run_pages.load_history(run)
+    page = run_pages.run_page(run, project, history)
+    provenance_pages.enrich(page, facts)
+    writer.write_text(page.url, renderer.render(page))
+    run_files.publish(run, history, writer)
+    writer.write_text(urls.run_data_js(run.experiment, run.id), compare.data_script(run, history))
+    writer.write_text(urls.run_prov(run.experiment, run.id), prov_export.run_document(project, run))
+    return Page(url=page.url, template=page.template, title=page.title, kind=page.kind, section=page.section,
+                indexed=page.indexed)  # without its context: the build keeps only what sitemap and search need
+
+
+def _render_chunk(uids: list[str]) -> tuple[list[Page], dict[str, Any]]:
+    part = _JOB["writer"].child()
+    pages = [_render_run(uid, part) for uid in uids]
+    return pages, part.part()
+
+
+def _worker_init() -> None:
+    """In a forked worker: let go of the build lock (so a killed build frees it at once) and die with the
+    parent (Linux), so no orphan keeps writing into a staging directory the next build cleans up."""
+    lock_fd = _JOB.get("lock_fd")
+    if lock_fd is not None:
+        try:
+            os.close(lock_fd)
+        except OSError:
+            pass
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _render_runs(project: Project, renderer: "Renderer", facts: Any, writer: SiteWriter,
+                 jobs: int | None) -> Iterable[Page]:
+    """Render every run's files, in ``jobs`` processes (default: all cores); yields pages as they finish.
+
+    The output does not depend on ``jobs``: every run's files are made the same way in any process."""
+    uids = sorted(project.runs)
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(uids) // CHUNK or 1))
+    _JOB.update(project=project, renderer=renderer, facts=facts, writer=writer)
+    try:
+        if jobs == 1 or "fork" not in multiprocessing.get_all_start_methods():
+            for uid in uids:
+                yield _render_run(uid, writer)
+            return
+        chunks = [uids[i:i + CHUNK] for i in range(0, len(uids), CHUNK)]
+        with multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_init) as pool:
+            for pages, part in pool.imap_unordered(_render_chunk, chunks):
+                writer.merge(part)
+                yield from pages
+    finally:
+        _JOB.clear()
+
+
 def _search_index(writer: SiteWriter) -> None:
     """The Pagefind index of the new site; reused as it is when no page changed."""
     previous = writer.output / site_search.PAGEFIND_DIR
@@ -157,7 +227,8 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
     out = Path(output) if output is not None else source / config.output
     check_output(out, source)
     theme = resolve_theme(config.theme, source)
-    with BuildLock(out.resolve()), SiteWriter(out) as writer:
+    with BuildLock(out.resolve()) as lock, SiteWriter(out) as writer:
+        _JOB["lock_fd"] = lock.fileno()
         assets = publish_assets(theme, writer)
         renderer = Renderer(theme, project, assets)
         facts = provenance_pages.gather(project)  # lineage graph, one git log pass, integrity checks
@@ -176,19 +247,14 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
             done += 1
             if progress:
                 progress(done, total)
-        for page, history in run_pages.pages(project):
-            provenance_pages.enrich(page, facts)
-            writer.write_text(page.url, renderer.render(page))
-            run = project.runs[page.context["run"].uid]
-            run_files.publish(run, history, writer)
-            writer.write_text(urls.run_data_js(run.experiment, run.id), compare.data_script(run, history))
+        for page in _render_runs(project, renderer, facts, writer, jobs):
             all_pages.append(page)
             done += 1
             if progress:
                 progress(done, total)
         for path, text in hf_card.files(project):  # models/<m>/<n>/README.md, Hugging Face card format
             writer.write_text(path, text)
-        for path, text in prov_export.files(project):  # PROV-JSON per run, per model version, whole site
+        for path, text in prov_export.files(project, runs=False):  # PROV-JSON per model version and site
             writer.write_text(path, text)
         writer.write_text(urls.RUNS_CSV, runs_export.to_csv(project))
         writer.write_text(urls.RUNS_JSON, runs_export.to_json(project))

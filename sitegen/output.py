@@ -42,6 +42,9 @@ class BuildLock:
                                f"wait for it to finish (lock file {self.path})") from None
         return self
 
+    def fileno(self) -> int | None:
+        return self._fh.fileno() if self._fh else None
+
     def __exit__(self, *exc) -> None:
         if self._fh:
             fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
@@ -179,6 +182,26 @@ class SiteWriter:
             self._fail(relpath, exc)
         self.written += 1
         self.changed.append(relpath)
+
+    def child(self) -> "SiteWriter":
+        """A writer for a worker process: same staging directory and previous manifest, own bookkeeping."""
+        other = object.__new__(SiteWriter)
+        other.__dict__.update(self.__dict__)
+        other.manifest, other.changed = {}, []
+        other.files = other.bytes = other.written = 0
+        return other
+
+    def part(self) -> dict:
+        """What this (child) writer wrote, for :meth:`merge` in the parent."""
+        return {"manifest": self.manifest, "changed": self.changed, "files": self.files, "bytes": self.bytes,
+                "written": self.written}
+
+    def merge(self, part: dict) -> None:
+        self.manifest.update(part["manifest"])
+        self.changed.extend(part["changed"])
+        self.files += part["files"]
+        self.bytes += part["bytes"]
+        self.written += part["written"]
 
     def adopt_tree(self, prefix: str, directory: Path) -> None:
         """Add every file under ``directory`` (made by another tool, e.g. a search index) under ``prefix``.

@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's emitter: ~10x faster
+
 from ..card import Card, Derived, build_card
 from ..model import ModelVersion, Project, RegisteredModel
 
@@ -235,7 +237,7 @@ def body(card: Card, project: Project) -> str:
 def render(project: Project, model: RegisteredModel, version: ModelVersion) -> str:
     """The README.md text: YAML front matter, then the Markdown body."""
     card = build_card(project, model, version)
-    meta = yaml.safe_dump(front_matter(card, project), sort_keys=False, allow_unicode=True, width=100,
+    meta = yaml.dump(front_matter(card, project), Dumper=_DUMPER, sort_keys=False, allow_unicode=True, width=100,
                           default_flow_style=False)
     return f"---\n{meta}---\n\n{body(card, project)}"
 

@@ -172,11 +172,12 @@ def site_document(project: Project) -> str:
     return builder.json()
 
 
-def files(project: Project):
-    """(site path, PROV-JSON text) for every run, every model version and the whole site."""
+def files(project: Project, *, runs: bool = True):
+    """(site path, PROV-JSON text) for every run (unless ``runs`` is false: the build writes those with
+    each run's page), every model version and the whole site."""
     from .. import urls
 
-    for uid in sorted(project.runs):
+    for uid in sorted(project.runs) if runs else ():
         run = project.runs[uid]
         yield urls.run_prov(run.experiment, run.id), run_document(project, run)
     for slug in sorted(project.models):

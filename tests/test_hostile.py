@@ -206,7 +206,8 @@ class _Checker(html.parser.HTMLParser):
                 v = re.sub(r"[\x00-\x20]", "", value).lower()
                 if v.startswith(("javascript:", "vbscript:")):
                     self.bad(f"<{tag} {name}={value[:60]!r}>")
-                if v.startswith("data:") and not (tag == "img" and v.startswith("data:image/")):
+                empty_icon = tag == "link" and a.get("rel") == "icon" and v == "data:,"  # base.html's favicon
+                if v.startswith("data:") and not (tag == "img" and v.startswith("data:image/")) and not empty_icon:
                     self.bad(f"<{tag} {name}={value[:60]!r}>")
                 if not self.in_frame and tag in ("img", "script", "link", "iframe") and "://" in v:
                     self.bad(f"remote load <{tag} {name}={value[:60]!r}>")

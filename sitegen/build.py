@@ -18,6 +18,8 @@ from .export import feed, hf_card, run_files
 from .export import runs as runs_export
 from .model import Project
 from .monitoring import project_alerts
+from .cache import BuildCache, cache_file, digest_json, tree_digest
+from .cache import scope as cache_scope
 from .output import BuildLock, SiteWriter, check_output, fingerprint
 from .pages import Page, compare, dashboard, datasets, experiment, models, notfound
 from .pages import run as run_pages
@@ -119,25 +121,48 @@ _JOB: dict[str, Any] = {}
 CHUNK = 16
 
 
-def _render_run(uid: str, writer: SiteWriter) -> Page:
-    """Everything published for one run: its page, metrics.csv, data.js, PROV-JSON and artifact files."""
+def _render_run(uid: str, writer: SiteWriter) -> tuple[Page, dict[str, Any]]:
+    """Everything published for one run: its page, metrics.csv, data.js, PROV-JSON and artifact files.
+
+    Returns the page (without its context) and the cache record of what was written. When the cache
+    knows this run with the same key and the previous site still has exactly those files, nothing is
+    read, rendered or written: the files are carried over as they are.
+    """
     project, renderer, facts = _JOB["project"], _JOB["renderer"], _JOB["facts"]
+    cache: BuildCache | None = _JOB.get("cache")
     run = project.runs[uid]
+    url = urls.run(run.experiment, run.id)
+    prov = provenance_pages.run_provenance(facts, run, url)
+    key = None
+    if cache is not None and uid in project.run_digests:
+        exp = project.experiments[run.experiment]
+        neighbours = [(u, project.runs[u].name) for u in [run.parent, *run.children] if u in project.runs]
+        key = digest_json([_JOB["global_key"], project.run_digests[uid], exp.slug, exp.title, exp.primary_metric,
+                           exp.goal, neighbours, prov])
+        record = cache.page(uid, key)
+        if record is not None and writer.previous is not None and all(
+                writer.previous.get(p) == d for p, d in record["files"].items()):
+            writer.carry_over(record["files"], record["bytes"])
+            return Page(**record["page"]), record
+    part = writer.child()
     history = run_pages.load_history(run)
     page = run_pages.run_page(run, project, history)
-    provenance_pages.enrich(page, facts)
-    writer.write_text(page.url, renderer.render(page))
-    run_files.publish(run, history, writer)
-    writer.write_text(urls.run_data_js(run.experiment, run.id), compare.data_script(run, history))
-    writer.write_text(urls.run_prov(run.experiment, run.id), prov_export.run_document(project, run))
-    return Page(url=page.url, template=page.template, title=page.title, kind=page.kind, section=page.section,
-                indexed=page.indexed)  # without its context: the build keeps only what sitemap and search need
+    page.context["prov"] = prov
+    part.write_text(page.url, renderer.render(page))
+    run_files.publish(run, history, part)
+    part.write_text(urls.run_data_js(run.experiment, run.id), compare.data_script(run, history))
+    part.write_text(urls.run_prov(run.experiment, run.id), prov_export.run_document(project, run))
+    writer.merge(part.part())
+    light = {"url": page.url, "template": page.template, "title": page.title, "kind": page.kind,
+             "section": page.section, "indexed": page.indexed}
+    # only what sitemap and search need is kept: the context (history, charts) is dropped here
+    return Page(**light), {"key": key, "files": part.manifest, "bytes": part.bytes, "page": light}
 
 
-def _render_chunk(uids: list[str]) -> tuple[list[Page], dict[str, Any]]:
+def _render_chunk(uids: list[str]) -> tuple[list[tuple[str, Page, dict[str, Any]]], dict[str, Any]]:
     part = _JOB["writer"].child()
-    pages = [_render_run(uid, part) for uid in uids]
-    return pages, part.part()
+    done = [(uid, *_render_run(uid, part)) for uid in uids]
+    return done, part.part()
 
 
 def _worker_init() -> None:
@@ -159,23 +184,32 @@ def _worker_init() -> None:
 
 
 def _render_runs(project: Project, renderer: "Renderer", facts: Any, writer: SiteWriter,
-                 jobs: int | None) -> Iterable[Page]:
+                 jobs: int | None, cache: BuildCache | None = None, global_key: str = "") -> Iterable[Page]:
     """Render every run's files, in ``jobs`` processes (default: all cores); yields pages as they finish.
 
     The output does not depend on ``jobs``: every run's files are made the same way in any process."""
     uids = sorted(project.runs)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(uids) // CHUNK or 1))
-    _JOB.update(project=project, renderer=renderer, facts=facts, writer=writer)
+    _JOB.update(project=project, renderer=renderer, facts=facts, writer=writer, cache=cache, global_key=global_key)
+
+    def keep(uid: str, record: dict[str, Any]) -> None:
+        if cache is not None and record.get("key"):
+            cache.new_pages[uid] = record
+
     try:
         if jobs == 1 or "fork" not in multiprocessing.get_all_start_methods():
             for uid in uids:
-                yield _render_run(uid, writer)
+                page, record = _render_run(uid, writer)
+                keep(uid, record)
+                yield page
             return
         chunks = [uids[i:i + CHUNK] for i in range(0, len(uids), CHUNK)]
         with multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_init) as pool:
-            for pages, part in pool.imap_unordered(_render_chunk, chunks):
+            for done, part in pool.imap_unordered(_render_chunk, chunks):
                 writer.merge(part)
-                yield from pages
+                for uid, page, record in done:
+                    keep(uid, record)
+                    yield page
     finally:
         _JOB.clear()
 
@@ -196,7 +230,7 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
           strict: bool = False, jobs: int | None = None, quiet: bool = True,
           progress: Callable[[int, int], None] | None = None, version: str | None = None,
           aliases: Iterable[str] = (), rev: str | None = None, search: bool = True,
-          version_context: Any = None) -> BuildResult:
+          version_context: Any = None, cache: bool = True) -> BuildResult:
     """Build the site of ``source`` into ``output`` (default: the config's ``output``, relative to the source).
 
     Problems in the source become diagnostics and only the broken items are skipped; with ``strict`` any
@@ -205,10 +239,13 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
 
     ``rev`` builds the source as of a git revision (the working tree is not touched); ``version`` writes
     into ``<output>/<version>/`` beside other versions (see :mod:`sitegen.versions`); ``search`` runs Pagefind.
+    ``cache`` keeps what was read and rendered in ``.<output>.cache/`` beside the output, so the next build
+    only re-reads and re-renders runs whose files (or whose neighbours, config or theme) changed.
     """
     started = time.perf_counter()
     source = Path(source)
-    kwargs = dict(base_url=base_url, strict=strict, jobs=jobs, quiet=quiet, progress=progress, search=search)
+    kwargs = dict(base_url=base_url, strict=strict, jobs=jobs, quiet=quiet, progress=progress, search=search,
+                  cache=cache)
     if rev is not None:
         from .gitrev import checkout
         with checkout(source, rev) as tree:
@@ -218,7 +255,11 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
         from .versions import build_version
         out = Path(output) if output is not None else source / load_config(source, Diagnostics()).output
         return build_version(build, source, out, version, list(aliases), **kwargs)
-    project = load_project(source)
+    out_hint = Path(output) if output is not None else source / load_config(source, Diagnostics()).output
+    build_cache = BuildCache(cache_file(out_hint), cache_scope(source, base_url, search,
+                                                               version_context.name if version_context else None)) \
+        if cache else None
+    project = load_project(source, cache=build_cache)
     config = project.config
     if base_url:
         config.base_url = base_url if base_url.endswith("/") else base_url + "/"
@@ -247,7 +288,10 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
             done += 1
             if progress:
                 progress(done, total)
-        for page in _render_runs(project, renderer, facts, writer, jobs):
+        global_key = digest_json([[tree_digest(d) for d in theme.dirs], assets, renderer.site,
+                                  (source / "sitegen.yaml").read_bytes().hex() if (source / "sitegen.yaml").is_file()
+                                  else None])
+        for page in _render_runs(project, renderer, facts, writer, jobs, build_cache, global_key):
             all_pages.append(page)
             done += 1
             if progress:
@@ -271,6 +315,8 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
         if search:
             _search_index(writer)
         writer.publish()
+        if build_cache is not None:
+            build_cache.save()
     return BuildResult(output=out, pages=len(all_pages), files=writer.files, bytes=writer.bytes,
                        seconds=time.perf_counter() - started, diagnostics=list(project.diagnostics),
                        alerts=project_alerts(project))

@@ -170,7 +170,7 @@ class SiteWriter:
     def copy_file(self, relpath: str, source: Path) -> None:
         try:
             size = source.stat().st_size
-            digest = _file_digest(source) if self.previous is not None else f"size:{size}"
+            digest = _file_digest(source)
         except OSError as exc:
             self._fail(relpath, exc)
         self.bytes += size
@@ -195,6 +195,12 @@ class SiteWriter:
         """What this (child) writer wrote, for :meth:`merge` in the parent."""
         return {"manifest": self.manifest, "changed": self.changed, "files": self.files, "bytes": self.bytes,
                 "written": self.written}
+
+    def carry_over(self, files: dict[str, str], size: int) -> None:
+        """Keep files of the previous site as they are (their digests are known to be unchanged)."""
+        self.manifest.update(files)
+        self.files += len(files)
+        self.bytes += size
 
     def merge(self, part: dict) -> None:
         self.manifest.update(part["manifest"])

@@ -26,8 +26,9 @@ def snapshot(out: Path) -> dict[str, str]:
 
 
 def leftovers(out: Path) -> list[str]:
+    """Staging or old trees left beside the output (the lock file and the build cache belong there)."""
     return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.") and
-                  not p.name.endswith(".lock"))
+                  not p.name.endswith((".lock", ".cache")))
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config, load_config
-from ..diagnostics import Diagnostics
+from ..diagnostics import Diagnostic, Diagnostics
 from ..model import (AliasEvent, Dataset, Experiment, MetricSummary, ModelVersion, Project, RegisteredModel,
                      Run)
 from ..redact import redact_mapping, strip_url_credentials
@@ -55,11 +55,13 @@ def flatten(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 class Loader:
     """Loads one source; keeps the diagnostics it finds."""
 
-    def __init__(self, root: Path, config: Config | None = None, *, with_history: bool = True):
+    def __init__(self, root: Path, config: Config | None = None, *, with_history: bool = True, cache=None):
         self.root = root.resolve()
         self.diags = Diagnostics()
         self.config = config if config is not None else load_config(self.root, self.diags)
         self.with_history = with_history
+        self.cache = cache  # a sitegen.cache.BuildCache, or None
+        self.run_digests: dict[str, str] = {}
 
     # -- helpers ---------------------------------------------------------------------------------------
     def _rel(self, path: Path) -> str:
@@ -152,11 +154,39 @@ class Loader:
                                                      f"valid run id; expected letters, digits, '.', '_' or '-' "
                                                      f"(at most 128), starting with a letter or digit")
                 continue
-            run = self._load_run(run_dir, slug, entry.name)
+            run = self._load_run_cached(run_dir, slug, entry.name)
             if run is not None:
                 exp.runs.append(run)
         exp.runs.sort(key=lambda r: (r.start_time or datetime.min.replace(tzinfo=timezone.utc), r.id))
         return exp
+
+    def _load_run_cached(self, run_dir: Path, experiment: str, folder: str) -> Run | None:
+        """A run, from the build cache when its folder's content is what an earlier build read."""
+        if self.cache is None or not self.with_history:
+            return self._load_run(run_dir, experiment, folder)
+        from ..cache import digest_json, tree_digest
+
+        uid = f"{experiment}/{folder}"
+        digest = digest_json([tree_digest(run_dir), self.config.redact])
+        self.run_digests[uid] = digest
+        record = self.cache.run(uid, digest)
+        if record is not None:
+            run = self._make_run(record["data"], run_dir, experiment, folder)
+            run.has_history, run.has_journal = record["has_history"], record["has_journal"]
+            run.metrics = {m["key"]: MetricSummary(**m) for m in record["metrics"]}
+            self._scan_artifacts(run, run_dir)
+            self.diags.extend(Diagnostic(*d) for d in record["diagnostics"])
+            self.cache.new_runs[uid] = record
+            return run
+        before = len(self.diags)
+        run = self._load_run(run_dir, experiment, folder)
+        found = [[d.path, d.line, d.col, d.message, d.severity] for d in self.diags[before:]
+                 if not d.path.startswith(f"{self._rel(run_dir)}/artifacts")]
+        if run is not None:
+            self.cache.new_runs[uid] = {
+                "digest": digest, "data": run.raw, "has_history": run.has_history, "has_journal": run.has_journal,
+                "metrics": [vars(m) for m in run.metrics.values()], "diagnostics": found}
+        return run
 
     def _load_run(self, run_dir: Path, experiment: str, folder: str) -> Run | None:
         run_file = run_dir / "run.yaml"
@@ -177,10 +207,23 @@ class Loader:
                                       f"a run id must equal its folder name", line, col)
             return None
         try:
-            start, end = parse_time(data.get("start_time")), parse_time(data.get("end_time"))
+            parse_time(data.get("start_time")), parse_time(data.get("end_time"))
         except ValueError as exc:
             self.diags.error(relfile, f"invalid time: {exc}")
             return None
+        run = self._make_run(data, run_dir, experiment, folder)
+        if self.with_history:
+            self._load_metrics(run, run_dir, data.get("metrics") or {})
+        else:
+            run.has_history = (run_dir / PARQUET).is_file() or (run_dir / JOURNAL).is_file()
+            run.has_journal = (run_dir / JOURNAL).is_file()
+        self._scan_artifacts(run, run_dir)
+        return run
+
+    def _make_run(self, data: dict[str, Any], run_dir: Path, experiment: str, folder: str) -> Run:
+        """The Run of a validated run.yaml (redacted; without metrics and artifacts yet)."""
+        relfile = self._rel(run_dir / "run.yaml")
+        start, end = parse_time(data.get("start_time")), parse_time(data.get("end_time"))
         params, red_params = self._redact(data.get("params") or {}, relfile, "params")
         tags, red_tags = self._redact(data.get("tags") or {}, relfile, "tags")
         provenance, red_prov = self._redact(data.get("provenance") or {}, relfile, "provenance")
@@ -188,17 +231,14 @@ class Loader:
         parent = data.get("parent")
         if parent and "/" not in parent:
             parent = f"{experiment}/{parent}"
-        run = Run(
+        return Run(
             experiment=experiment, id=folder, name=str(data.get("name") or folder),
             status=data.get("status") or "finished", file=relfile, directory=run_dir,
             start_time=start, end_time=end, user=data.get("user"), parent=parent,
             tags=tags, params=params, params_flat=flatten(params), notes=data.get("notes"),
             provenance=provenance, redacted=red_params + red_tags + red_prov, raw=data)
-        if self.with_history:
-            self._load_metrics(run, run_dir, data.get("metrics") or {})
-        else:
-            run.has_history = (run_dir / PARQUET).is_file() or (run_dir / JOURNAL).is_file()
-            run.has_journal = (run_dir / JOURNAL).is_file()
+
+    def _scan_artifacts(self, run: Run, run_dir: Path) -> None:
         arts, links, extra = artifact_scan.scan(run_dir)
         run.artifacts = arts
         for link in links:
@@ -207,7 +247,6 @@ class Loader:
         if extra:
             self.diags.warning(self._rel(run_dir / "artifacts"),
                                f"{extra} more artifacts than the {artifact_scan.MAX_ARTIFACTS} listed; not shown")
-        return run
 
     def _load_metrics(self, run: Run, run_dir: Path, summary: dict[str, Any]) -> None:
         relroot = self._rel(run_dir)
@@ -402,11 +441,15 @@ def _strip_credentials(value: Any) -> Any:
     return value
 
 
-def load_project(source: str | Path, config: Config | None = None, *, with_history: bool = True) -> Project:
+def load_project(source: str | Path, config: Config | None = None, *, with_history: bool = True,
+                 cache=None) -> Project:
     """Load everything in ``source``. Problems are in ``project.diagnostics``; nothing here raises for bad input."""
     root = Path(source)
     if not root.is_dir():
         from ..diagnostics import SitegenError
 
         raise SitegenError(f"source {str(root)!r} is not a directory")
-    return Loader(root, config, with_history=with_history).load()
+    loader = Loader(root, config, with_history=with_history, cache=cache)
+    project = loader.load()
+    project.run_digests = loader.run_digests
+    return project

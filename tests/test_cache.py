@@ -1,0 +1,100 @@
+"""Incremental builds: the cache and the manifest make rebuilds write and render only what changed,
+and an incremental build always equals a cold build of the same source."""
+
+import filecmp
+import shutil
+from pathlib import Path
+
+import pytest
+
+import sitegen.pages.run as run_pages
+from sitegen import output
+from sitegen.build import build
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_runs"
+
+
+def tree_diff(a: Path, b: Path) -> list[str]:
+    files_a = {p.relative_to(a) for p in a.rglob("*") if p.is_file()}
+    files_b = {p.relative_to(b) for p in b.rglob("*") if p.is_file()}
+    out = sorted(str(p) for p in files_a ^ files_b)
+    return out + sorted(str(p) for p in files_a & files_b if not filecmp.cmp(a / p, b / p, shallow=False))
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> Path:
+    src = tmp_path / "src"
+    shutil.copytree(SAMPLE, src)
+    return src
+
+
+def count_renders(monkeypatch) -> list[str]:
+    rendered: list[str] = []
+    real = run_pages.run_page
+
+    def counting(run, project, history):
+        rendered.append(run.uid)
+        return real(run, project, history)
+
+    monkeypatch.setattr(run_pages, "run_page", counting)
+    return rendered
+
+
+def count_writes(monkeypatch) -> list[int]:
+    written: list[int] = []
+    real = output.SiteWriter.publish
+
+    def publish(self):
+        written.append(self.written)
+        return real(self)
+
+    monkeypatch.setattr(output.SiteWriter, "publish", publish)
+    return written
+
+
+def test_noop_rebuild_renders_and_writes_nothing(source, tmp_path, monkeypatch):
+    build(source, tmp_path / "site", jobs=1)
+    rendered, written = count_renders(monkeypatch), count_writes(monkeypatch)
+    build(source, tmp_path / "site", jobs=1)
+    assert rendered == [] and written == [0]
+
+
+def test_one_changed_run_is_the_only_run_rendered_again(source, tmp_path, monkeypatch):
+    build(source, tmp_path / "site", jobs=1)
+    run_yaml = sorted((source / "runs" / "churn").glob("*/run.yaml"))[3]
+    run_yaml.write_text(run_yaml.read_text().replace("user: ", "user: someone-", 1))
+    rendered = count_renders(monkeypatch)
+    build(source, tmp_path / "site", jobs=1)
+    assert rendered == [f"churn/{run_yaml.parent.name}"]
+
+
+def test_incremental_build_equals_a_cold_build(source, tmp_path):
+    site = tmp_path / "site"
+    build(source, site)
+    changed = sorted((source / "runs" / "churn").glob("*/run.yaml"))[2]
+    changed.write_text(changed.read_text().replace("name: ", "name: renamed-", 1))
+    shutil.rmtree(sorted((source / "runs" / "cifar10-resnet").glob("*/run.yaml"))[4].parent)
+    config = source / "sitegen.yaml"
+    config.write_text(config.read_text().replace("title: ", "title: New ", 1))
+    build(source, site)
+    build(source, tmp_path / "cold", cache=False)
+    assert tree_diff(site, tmp_path / "cold") == []
+
+
+def test_cache_survives_being_deleted_or_corrupted(source, tmp_path):
+    site = tmp_path / "site"
+    build(source, site)
+    cache_dir = tmp_path / ".site.cache"
+    assert (cache_dir / "build.json").is_file()
+    (cache_dir / "build.json").write_text("{not json")
+    build(source, site)
+    shutil.rmtree(cache_dir)
+    build(source, site)
+    build(source, tmp_path / "cold", cache=False)
+    assert tree_diff(site, tmp_path / "cold") == []
+
+
+def test_output_is_the_same_for_any_number_of_jobs(source, tmp_path):
+    build(source, tmp_path / "one", jobs=1, cache=False)
+    build(source, tmp_path / "two", jobs=2, cache=False)
+    assert tree_diff(tmp_path / "one", tmp_path / "two") == []

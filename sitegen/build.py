@@ -94,8 +94,8 @@ def _sitemap(base_url: str, pages: Iterable[Page]) -> str:
 class Renderer:
     """Renders pages with the shared site context."""
 
-    def __init__(self, theme: Theme, project: Project, assets: dict[str, str]):
-        self.env = make_environment(theme)
+    def __init__(self, theme: Theme, project: Project, assets: dict[str, str], bytecode_dir: Path | None = None):
+        self.env = make_environment(theme, bytecode_dir)
         cfg = project.config
         self.site = {"title": cfg.title, "base_url": cfg.base_url, "repo_url": cfg.repo_url, "nav": _nav(project)}
         self.assets = assets
@@ -214,16 +214,22 @@ def _render_runs(project: Project, renderer: "Renderer", facts: Any, writer: Sit
         _JOB.clear()
 
 
-def _search_index(writer: SiteWriter) -> None:
-    """The Pagefind index of the new site; reused as it is when no page changed."""
+def _start_search_index(writer: SiteWriter) -> Callable[[], None]:
+    """Start the Pagefind index of the new site (all its HTML is written by now); returns the function that
+    waits for it and adds it to the site. The index is reused as it is when no page changed."""
     previous = writer.output / site_search.PAGEFIND_DIR
     if (writer.previous is not None and previous.is_dir()
             and not any(p.endswith(".html") for p in writer.changed)):
-        writer.adopt_tree(site_search.PAGEFIND_DIR, previous)
-        return
+        return lambda: writer.adopt_tree(site_search.PAGEFIND_DIR, previous)
     view = writer.contents()
-    site_search.run_pagefind(view)
-    writer.adopt_tree(site_search.PAGEFIND_DIR, view / site_search.PAGEFIND_DIR)
+    proc = site_search.start_pagefind(view)
+
+    def finish() -> None:
+        site_search.finish_pagefind(proc)
+        writer.adopt_tree(site_search.PAGEFIND_DIR, view / site_search.PAGEFIND_DIR)
+
+    finish.cancel = lambda: (proc.kill(), proc.wait())  # the build failed: stop indexing
+    return finish
 
 
 def build(source: str | Path = ".", output: str | Path | None = None, *, base_url: str | None = None,
@@ -271,7 +277,8 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
     with BuildLock(out.resolve()) as lock, SiteWriter(out) as writer:
         _JOB["lock_fd"] = lock.fileno()
         assets = publish_assets(theme, writer)
-        renderer = Renderer(theme, project, assets)
+        renderer = Renderer(theme, project, assets,
+                            cache_file(out).parent / "templates" if build_cache is not None else None)
         facts = provenance_pages.gather(project)  # lineage graph, one git log pass, integrity checks
         renderer.site["version"] = version_context.site_context() if version_context else None
         fixed: list[Page] = [*dashboard.pages(project), *experiment.pages(project), *models.pages(project),
@@ -296,27 +303,40 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
             done += 1
             if progress:
                 progress(done, total)
-        for path, text in hf_card.files(project):  # models/<m>/<n>/README.md, Hugging Face card format
-            writer.write_text(path, text)
-        for path, text in prov_export.files(project, runs=False):  # PROV-JSON per model version and site
-            writer.write_text(path, text)
-        writer.write_text(urls.RUNS_CSV, runs_export.to_csv(project))
-        writer.write_text(urls.RUNS_JSON, runs_export.to_json(project))
-        writer.write_text(headers.HEADERS_FILE, headers.headers_file())
-        if config.base_url:
-            writer.write_text(urls.SITEMAP, _sitemap(config.base_url, all_pages))
-        writer.write_text(urls.FEED, feed.to_atom(project))
-        writer.write_text(urls.SNAPSHOT, diff.snapshot_json(project))
-        writer.write_text(urls.SEARCH_FALLBACK, site_search.fallback_index(renderer.search, all_pages))
-        if version_context is not None:
-            version_context.pages = sorted(p.url for p in all_pages)
-            writer.write_text(urls.PAGES_MANIFEST,
-                              versions.pages_manifest(version_context.name, version_context.pages))
-        if search:
-            _search_index(writer)
+        # Every HTML page is written: index them for search while the remaining files are made.
+        finish_search = _start_search_index(writer) if search else None
+        try:
+            _write_exports(project, config, renderer, writer, all_pages, version_context)
+            if finish_search is not None:
+                finish_search()
+                finish_search = None
+        finally:
+            if finish_search is not None and hasattr(finish_search, "cancel"):
+                finish_search.cancel()
         writer.publish()
         if build_cache is not None:
             build_cache.save()
     return BuildResult(output=out, pages=len(all_pages), files=writer.files, bytes=writer.bytes,
                        seconds=time.perf_counter() - started, diagnostics=list(project.diagnostics),
                        alerts=project_alerts(project))
+
+
+def _write_exports(project: Project, config: Any, renderer: Renderer, writer: SiteWriter, all_pages: list[Page],
+                   version_context: Any) -> None:
+    """The site's files that are not pages: cards, PROV, data exports, headers, sitemap, feed, indexes."""
+    for path, text in hf_card.files(project):  # models/<m>/<n>/README.md, Hugging Face card format
+        writer.write_text(path, text)
+    for path, text in prov_export.files(project, runs=False):  # PROV-JSON per model version and site
+        writer.write_text(path, text)
+    writer.write_text(urls.RUNS_CSV, runs_export.to_csv(project))
+    writer.write_text(urls.RUNS_JSON, runs_export.to_json(project))
+    writer.write_text(headers.HEADERS_FILE, headers.headers_file())
+    if config.base_url:
+        writer.write_text(urls.SITEMAP, _sitemap(config.base_url, all_pages))
+    writer.write_text(urls.FEED, feed.to_atom(project))
+    writer.write_text(urls.SNAPSHOT, diff.snapshot_json(project))
+    writer.write_text(urls.SEARCH_FALLBACK, site_search.fallback_index(renderer.search, all_pages))
+    if version_context is not None:
+        version_context.pages = sorted(p.url for p in all_pages)
+        writer.write_text(urls.PAGES_MANIFEST,
+                          versions.pages_manifest(version_context.name, version_context.pages))

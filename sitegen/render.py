@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from pathlib import Path
 
 from markupsafe import Markup
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2 import ChoiceLoader, FileSystemBytecodeCache, Environment, FileSystemLoader, StrictUndefined, pass_context
 
 from . import urls
 from .jsonutil import dumps_for_script
@@ -106,11 +107,20 @@ def _printable(value):
     return value
 
 
-def make_environment(theme: Theme) -> Environment:
+def make_environment(theme: Theme, bytecode_dir: Path | None = None) -> Environment:
+    """The Jinja environment of ``theme``. With ``bytecode_dir``, compiled templates are kept there between
+    builds (Jinja checks each against its template's source, so an edited template is compiled again)."""
+    cache = None
+    if bytecode_dir is not None:
+        try:
+            bytecode_dir.mkdir(parents=True, exist_ok=True)
+            cache = FileSystemBytecodeCache(str(bytecode_dir))
+        except OSError:
+            cache = None
     env = Environment(
         loader=ChoiceLoader([FileSystemLoader(d) for d in theme.template_dirs]),
         autoescape=True, finalize=_printable, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-        keep_trailing_newline=True, auto_reload=False,
+        keep_trailing_newline=True, auto_reload=False, bytecode_cache=cache,
     )
     env.filters.update(num=fmt_number, datetime=fmt_datetime, iso=fmt_iso, duration=fmt_duration,
                        filesize=fmt_size, script_json=script_json)

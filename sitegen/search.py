@@ -88,14 +88,24 @@ def pagefind_available() -> bool:
     return True
 
 
-def run_pagefind(site: Path) -> None:
-    """Index the HTML under ``site`` into ``site/pagefind/`` with the Pagefind binary."""
+def start_pagefind(site: Path) -> subprocess.Popen:
+    """Start indexing the HTML under ``site`` into ``site/pagefind/`` (see :func:`finish_pagefind`)."""
     env = {**os.environ, "PAGEFIND_SITE": str(site)}
     cmd = [sys.executable, "-m", "pagefind", "--site", str(site), "--output-subdir", PAGEFIND_DIR, "--silent",
            "--keep-index-url"]  # result links end in a file name, like every link of the site
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if done.returncode != 0:
-        detail = (done.stderr or done.stdout).strip().splitlines()
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def finish_pagefind(proc: subprocess.Popen) -> None:
+    """Wait for a started Pagefind run; a failure is a clear error."""
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        detail = (err or out).strip().splitlines()
         raise SitegenError("the search index could not be built (pagefind failed: "
-                           f"{detail[-1] if detail else 'exit ' + str(done.returncode)}); "
+                           f"{detail[-1] if detail else 'exit ' + str(proc.returncode)}); "
                            "build with search turned off or reinstall the pagefind package")
+
+
+def run_pagefind(site: Path) -> None:
+    """Index the HTML under ``site`` into ``site/pagefind/`` with the Pagefind binary."""
+    finish_pagefind(start_pagefind(site))

@@ -10,9 +10,10 @@ Generates a synthetic source in a temporary directory (format-1 files written di
   configured comparison ``bench`` of those 100 runs;
 
 builds it with ``sitegen.build.build`` and measures, in headless Chromium (Debian's /usr/bin/chromium):
-first and all rows of the 1,000-run table after navigation; the 2,000-run page's HTML + embedded data
-size, sort and filter times (handler + next frame); for the 100-run comparison (configured and ad-hoc)
-the time to parallel coordinates and to all charts. Prints the figures and writes
+first and all rows of the 1,000-run table after navigation (marks set by an init script: the end of
+the first frame after the rows are in the DOM); the 2,000-run page's HTML + embedded data size, sort and
+filter times (handler + next frame); for the 100-run comparison (configured and ad-hoc) the time to
+parallel coordinates and to all charts. Console errors and page errors fail the run. Prints the figures and writes
 ``benchmarks/results/compare.json``. Goals are in the issue; ``goal_met`` says whether each was met.
 """
 
@@ -130,17 +131,28 @@ def generate(root: Path) -> dict:
 
 # --------------------------------------------------------------------------------- browser
 
-FIRST_ROW = """() => new Promise(resolve => {
-  const out = {};
-  function poll() {
-    const n = document.querySelectorAll('.rt-table tbody tr[data-uid]').length;
-    if (n && out.first === undefined) out.first = performance.now();
+# Installed before the page's own scripts (Playwright init script), so the marks do not depend on when
+# Playwright's own evaluate() gets a turn on a busy main thread. A row "appears" at the end of the first
+# frame after it is inserted (requestAnimationFrame, then a task: the frame has been painted by then);
+# "all rows" is when the table's row model holds every run (rows are virtualised: the scroll range
+# covers all of them, the DOM only those near the viewport).
+ROW_MARKS = """(() => {
+  const out = window.__sitegenBench = {};
+  const painted = key => requestAnimationFrame(() => setTimeout(() => { out[key] = performance.now(); }, 0));
+  new MutationObserver((records, observer) => {
+    if (out.inserted === undefined && document.querySelector('.rt-table tbody tr[data-uid]')) {
+      out.inserted = performance.now();
+      painted('first');
+    }
     const t = window.sitegenRunTable, all = t && t.rows ? t.rows.length : 0;
-    if (all >= %d) { out.all = performance.now(); out.rows = all; out.in_dom = n; resolve(out); return; }
-    requestAnimationFrame(poll);
-  }
-  poll();
-})"""
+    if (out.inserted !== undefined && all >= %d && out.allInserted === undefined) {
+      out.allInserted = performance.now();
+      out.rows = all;
+      painted('all');
+      observer.disconnect();
+    }
+  }).observe(document, {childList: true, subtree: true});
+})()"""
 
 TIMED = """([what, arg]) => new Promise(resolve => {
   const t0 = performance.now();
@@ -160,17 +172,28 @@ def measure(site: Path, info: dict, repeat: int) -> dict:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=os.environ.get("SITEGEN_CHROMIUM", "/usr/bin/chromium"),
                                     headless=True, args=["--no-sandbox", "--disable-gpu"])
-        for _ in range(repeat):
+        errors: list[str] = []
+
+        def new_page():
             page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.goto((site / "experiments/runs1000/index.html").as_uri(), wait_until="commit")
-            got = page.evaluate(FIRST_ROW % 1000) if page.wait_for_selector(".rt-table", state="attached") else {}
-            page.click(".rt-expand")  # collapse: then expand to count all
+            page.on("console", lambda m: errors.append(f"{page.url}: {m.text}") if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(f"{page.url}: {e}"))
+            return page
+
+        for _ in range(repeat):
+            page = new_page()
+            page.add_init_script(ROW_MARKS % 1000)
+            page.goto((site / "experiments/runs1000/index.html").as_uri())
+            page.wait_for_function("window.__sitegenBench && window.__sitegenBench.all !== undefined")
+            got = page.evaluate("window.__sitegenBench")
+            assert got["rows"] >= 1000, got
+            page.click(".rt-expand")  # collapse all, then expand all again: the controls work
             page.click(".rt-expand")
             out["first_row_ms"].append(got["first"])
             out["all_rows_ms"].append(got["all"])
             page.close()
 
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page = new_page()
             page.goto((site / "experiments/runs2000/index.html").as_uri())
             page.wait_for_selector(".runtable[data-ready='true']")
             for col in ("m:m00", "p:p02", "attr:dur"):
@@ -182,7 +205,7 @@ def measure(site: Path, info: dict, repeat: int) -> dict:
 
             for kind, url in (("cmp", (site / "compare/bench/index.html").as_uri()),
                               ("adhoc", (site / "compare/index.html").as_uri() + "?runs=" + ",".join(info["cmp100"]))):
-                page = browser.new_page(viewport={"width": 1400, "height": 900})
+                page = new_page()
                 page.goto(url)
                 page.wait_for_selector(".cmp[data-ready='true']", timeout=60_000)
                 root = page.locator(".cmp")
@@ -192,7 +215,16 @@ def measure(site: Path, info: dict, repeat: int) -> dict:
                 assert rendered == 5, f"{kind}: {rendered} curve charts drawn"
                 page.close()
         browser.close()
+    if errors:
+        raise SystemExit("browser errors during the benchmark:\n" + "\n".join(errors[:20]))
     return out
+
+
+def _loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -214,7 +246,9 @@ def main(argv: list[str] | None = None) -> int:
         cmp_page = site / "compare/bench/index.html"
         adhoc = site / "compare/index.html"
         data_js = [site / (u.replace("cmp100/", "runs/cmp100/", 1) + "/data.js") for u in info["cmp100"]]
+        load_before = _loadavg()
         figures = measure(site, info, args.repeat)
+        load_after = _loadavg()
         med = {k: round(statistics.median(v), 1) for k, v in figures.items()}
         sizes = {
             "runs2000_page_bytes": page2000.stat().st_size,
@@ -235,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         report = {
             "benchmark": "compare", "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
                                                 "python": platform.python_version()},
+            "loadavg": {"before": load_before, "after": load_after},
             "generate_s": round(generated, 1), "build_s": round(result.seconds, 1), "build_pages": result.pages,
             "median": med, "max": {k: round(max(v), 1) for k, v in figures.items()}, "samples": figures,
             "sizes": sizes, "goal_met": goals,
@@ -245,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         print(f"build: {result.pages} pages in {result.seconds:.1f} s (generated in {generated:.1f} s)")
+        print(f"load average (1/5/15 min) before: {load_before}, after: {load_after}; {os.cpu_count()} CPUs")
         for key, value in med.items():
             print(f"  {key:24s} median {value:8.1f} ms   max {max(figures[key]):8.1f} ms")
         for key, value in sizes.items():

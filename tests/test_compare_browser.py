@@ -138,3 +138,27 @@ def test_configured_comparison_draws_its_charts(sample_site, page):
     page.wait_for_timeout(300)
     assert page.locator(".cmp-diffs details").count() >= 1
     assert_no_browser_errors(page)
+
+
+def test_dense_curve_charts_read_prebuilt_tooltips(sample_site, page):
+    """Curve charts skip Vega's per-point interpreted expressions (the speed of 100-run comparisons) and
+    still show run, step and value on hover; points stay within the per-series budget."""
+    page.goto(sample_site.url("compare/lr-sweep/index.html"))
+    page.wait_for_selector(".cmp" + READY)
+    got = page.eval_on_selector(".cmp-curve[data-vega-rendered='true']", """el => {
+      const result = el._sitegenView, marks = [];
+      (function walk(ms) { (ms || []).forEach(m => { marks.push(m); walk(m.marks); }); })(result.vgSpec.marks);
+      const line = marks.find(m => m.type === 'line');
+      const rows = result.view.data('source_0') || result.view.data('data_0') || [];
+      return {tooltip: line.encode.update.tooltip, description: 'description' in line.encode.update,
+              tip: rows.length ? rows[0].tip : null, points: result.spec.usermeta.sitegen.points,
+              series: result.spec.usermeta.sitegen.series};
+    }""")
+    assert got["tooltip"] == {"field": "tip"}
+    assert not got["description"]
+    assert len(got["tip"]) == 3 and {"run", "step"} <= set(got["tip"])  # run, step and the metric's value
+    total, drawn = got["points"]
+    assert 0 < drawn <= min(total, 1000 * got["series"])
+    budget = page.evaluate("[1, 10, 100, 1000].map(n => SitegenRunCharts.seriesBudget(n))")
+    assert budget == [1000, 600, 60, 50]
+    assert_no_browser_errors(page)

@@ -105,8 +105,9 @@
   } else {
     drawAll();
   }
-  // Draw a spec built in the browser (runcharts.js); replaces the element's previous chart.
-  function embed(el, spec) {
+  // Draw a spec built in the browser (runcharts.js) with Vega's canvas renderer; replaces the element's
+  // previous chart. `extra`: more vega-embed options (runcharts.js passes a `patch` for dense charts).
+  function embed(el, spec, extra) {
     if (typeof window.vegaEmbed !== "function") {
       showError(el, "vega-embed.js is not loaded");
       return Promise.resolve(null);
@@ -122,6 +123,7 @@
       el.style.width = "100%";
     }
     var options = merge(EMBED_OPTIONS, { renderer: "canvas" });
+    if (extra) Object.keys(extra).forEach(function (k) { options[k] = extra[k]; });
     return window.vegaEmbed(el, spec, options).then(function (result) {
       el._sitegenView = result;
       el.setAttribute("data-vega-rendered", "true");

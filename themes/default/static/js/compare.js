@@ -18,6 +18,9 @@
 
   function isNum(v) { return typeof v === "number" && isFinite(v); }
 
+  // Resolves in a later task, so the page can paint and take input between two charts.
+  function nextTask() { return new Promise(function (resolve) { setTimeout(resolve, 0); }); }
+
   // ------------------------------------------------------------------ ad-hoc tables (markup as compare_tables.html)
 
   function runHeader(data, run, baseline, withExp) {
@@ -190,18 +193,20 @@
     return C.embed(el, C.parallelSpec(runs.map(function (r) { return labels[r.uid]; }), dims, color, metrics[0] || null));
   };
 
+  // One chart a task, top to bottom (the first charts are the ones in view), so the page stays
+  // responsive while a hundred runs' curves are drawn; a newer call (a control changed) cancels the rest.
   Comparison.prototype.drawCurves = function () {
     var plan = this.plan, stored = this.stored, box = $(".cmp-curves", this.root), charts = this.charts;
     var xMode = $(".rc-x", charts).value, alpha = +$(".rc-ema", charts).value, log = $(".rc-log", charts).checked;
     var band = $(".rc-band", charts) ? $(".rc-band", charts).value : "minmax";
-    var labels = this.labels(), promises = [];
+    var labels = this.labels(), generation = this.generation = (this.generation || 0) + 1, self = this;
     var xTitle = xMode === "step" ? "step" : xMode === "time" ? "time" : "seconds since start";
     if (!box.children.length) {
       box.innerHTML = plan.metrics.map(function (m, i) {
         return "<figure class=\"chart\"><figcaption>" + D.esc(m) + "</figcaption><div class=\"vega cmp-curve\" data-metric-index=\"" + i + "\"></div></figure>";
       }).join("");
     }
-    plan.metrics.forEach(function (metric, i) {
+    function drawOne(metric, i) {
       var el = box.querySelector("[data-metric-index=\"" + i + "\"]"), spec, opts = { yTitle: metric, xTitle: xTitle, log: log, time: xMode === "time" };
       if (plan.groupBy.length) {
         var groups = {}, order = [];
@@ -212,7 +217,7 @@
           if (!groups[key]) { groups[key] = { label: key, series: [] }; order.push(key); }
           groups[key].series.push(s);
         });
-        if (!order.length) { el.textContent = "No run logged " + metric + (xMode === "step" ? "" : " with timestamps") + "."; return; }
+        if (!order.length) { el.textContent = "No run logged " + metric + (xMode === "step" ? "" : " with timestamps") + "."; return null; }
         order.sort();
         var reduced = C.groupBands(order.map(function (k) { return groups[k]; }), band);
         opts.bands = reduced.bands;
@@ -223,12 +228,19 @@
           var s = seriesOf(stored[run.uid], run, metric, xMode, alpha, labels[run.uid]);
           if (s) series.push(s);
         });
-        if (!series.length) { el.textContent = "No run logged " + metric + (xMode === "step" ? "" : " with timestamps") + "."; return; }
+        if (!series.length) { el.textContent = "No run logged " + metric + (xMode === "step" ? "" : " with timestamps") + "."; return null; }
         spec = C.curvesSpec(series, opts);
       }
-      promises.push(C.embed(el, spec));
+      return C.embed(el, spec);
+    }
+    var chain = Promise.resolve();
+    plan.metrics.forEach(function (metric, i) {
+      chain = chain.then(function () {
+        if (generation !== self.generation) return null;
+        return drawOne(metric, i);
+      }).then(function () { return i + 1 < plan.metrics.length ? nextTask() : null; });
     });
-    return Promise.all(promises);
+    return chain;
   };
 
   Comparison.prototype.drawDiffs = function () {
@@ -282,6 +294,12 @@
     }
   };
 
+  // Loads the runs' data.js files; called as soon as the plan is known, before the chart runtime runs.
+  Comparison.prototype.load = function () {
+    if (!this.loading) this.loading = this.charts && this.plan.runs.length ? D.load(this.data, this.plan.runs) : Promise.resolve({});
+    return this.loading;
+  };
+
   Comparison.prototype.start = function () {
     var self = this, root = this.root, toolbar = $(".cmp-toolbar", root);
     if (toolbar) {
@@ -292,18 +310,19 @@
     }
     if (!this.charts || !this.plan.runs.length) return Promise.resolve();
     this.charts.hidden = false;
+    var loading = this.load();
     // data-*-ms: milliseconds since navigation start when that part was drawn (read by benchmarks)
     var parallel = Promise.resolve(this.drawParallel()).then(function () {
       root.setAttribute("data-parallel-ms", String(Math.round(performance.now())));
     });
-    var curves = D.load(this.data, this.plan.runs).then(function (stored) {
+    var curves = Promise.all([loading, parallel.then(nextTask)]).then(function (got) {
+      var stored = got[0];
       self.stored = stored;
       // curves only for metrics some run has a history of (summary-only metrics stay in the table)
       self.plan.metrics = self.plan.metrics.filter(function (m) {
         return self.plan.runs.some(function (r) { return stored[r.uid] && stored[r.uid].curves && stored[r.uid].curves[m]; });
       }).slice(0, MAX_CURVE_METRICS);
       if (!self.plan.metrics.length) $(".cmp-curves", root).innerHTML = "<p class=\"empty\">None of these runs has a metric history.</p>";
-      self.drawDiffs();
       var redraw = function () { self.drawCurves(); };
       ["rc-x", "rc-log", "rc-band"].forEach(function (cls) {
         var el = $("." + cls, self.charts);
@@ -315,20 +334,30 @@
         clearTimeout(timer);
         timer = setTimeout(redraw, 80);
       });
-      return self.drawCurves();
+      return self.drawCurves().then(function () {
+        root.setAttribute("data-charts-ms", String(Math.round(performance.now())));
+        return nextTask();
+      }).then(function () { self.drawDiffs(); });
     });
     return Promise.all([parallel, curves]).then(function () {
-      root.setAttribute("data-charts-ms", String(Math.round(performance.now())));
       root.setAttribute("data-ready", "true");
     });
   };
 
+  // The tables and the data loads start when this deferred script runs (the document is parsed);
+  // the charts wait for the chart runtime, a deferred script after this one (DOMContentLoaded).
   function init() {
     D = window.SitegenRunData;
     C = window.SitegenRunCharts;
     var root = document.querySelector("[data-compare]");
     if (!root || !D || !C) return;
     var raw = JSON.parse(document.getElementById(root.getAttribute("data-compare")).textContent);
+    if (raw.mode === "adhoc") {
+      // the page holds a summary of every run of the site: decode only the runs asked for
+      var asked = {};
+      (new URLSearchParams(location.search).get("runs") || "").split(",").forEach(function (uid) { asked[uid.trim()] = true; });
+      raw = Object.assign({}, raw, { runs: raw.runs.filter(function (r) { return asked[r.uid]; }) });
+    }
     var data = D.decode(raw, root.getAttribute("data-root"));
     var plan;
     if (raw.mode === "adhoc") {
@@ -340,11 +369,14 @@
     }
     var cmp = new Comparison(root, data, plan);
     window.sitegenComparison = cmp;
-    cmp.start();
+    cmp.load();
+    if (document.readyState === "loading" || document.readyState === "interactive" && typeof window.vegaEmbed !== "function") {
+      document.addEventListener("DOMContentLoaded", function () { cmp.start(); });
+    } else {
+      cmp.start();
+    }
   }
 
-  // Deferred scripts run while readyState is "interactive", before the chart runtime that follows them
-  // in the page: wait for DOMContentLoaded unless the page is already complete.
-  if (document.readyState === "complete") init();
-  else document.addEventListener("DOMContentLoaded", init);
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
 }());

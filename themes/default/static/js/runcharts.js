@@ -4,6 +4,11 @@
  * vega-embed through charts.js (`sitegenCharts.embed`). No dependencies, no network.
  *
  * A series is {label, x: [...], y: [...], time: bool}; non-finite y values are drawn as dashed rules.
+ *
+ * Speed: pages must work under a CSP without 'unsafe-eval', so Vega evaluates expressions with its
+ * interpreter, which is slow for per-point encodings. Dense charts therefore carry a prebuilt tooltip
+ * object in each data row and are drawn through `lean()`, a vega-embed `patch` that reads that field
+ * directly and drops Vega-Lite's per-point ARIA descriptions (the chart keeps its one description).
  */
 (function (root) {
   "use strict";
@@ -61,9 +66,48 @@
 
   function xField(time) { return time ? { field: "x", type: "temporal" } : { field: "x", type: "quantitative" }; }
 
+  // Short text of a number for tooltips (4 significant digits, as the table shows values).
+  function short(v) {
+    if (typeof v !== "number") return v === null || v === undefined ? "" : String(v);
+    return root.SitegenRunData ? root.SitegenRunData.fmt(v) : String(v);
+  }
+
+  function xText(x, time) {
+    return time ? new Date(x).toISOString().replace("T", " ").replace(/\.000Z$|Z$/, "") : short(x);
+  }
+
+  // A vega-embed `patch` for the charts built here: in line, area and point marks, the tooltip becomes a plain
+  // field read of the row's prebuilt `tip` object, and per-point `description`/`ariaRoleDescription`
+  // encodings (interpreted expressions evaluated for every point) are dropped. Line rows are finite
+  // already, so their `defined` test goes too. Marks of other shapes are left as compiled.
+  function lean(vg) {
+    (function walk(marks) {
+      (marks || []).forEach(function (m) {
+        var u = m.encode && m.encode.update;
+        if (u && (m.type === "line" || m.type === "area" || m.type === "symbol")) {
+          delete u.description;
+          delete u.ariaRoleDescription;
+          if (u.tooltip) u.tooltip = { field: "tip" };
+          if (m.type === "line") delete u.defined;
+        }
+        walk(m.marks);
+      });
+    }(vg.marks));
+    return vg;
+  }
+
+  // Points a series gets on a chart of `n` series: up to 1,000 for a few series; when many share a chart
+  // the chart's budget is split between them (at least 50 each: 24 min/max buckets keep the spikes).
+  var CHART_POINTS = 6000, MIN_SERIES_POINTS = 50, MAX_SERIES_POINTS = 1000;
+
+  function seriesBudget(n, chartPoints) {
+    return Math.max(MIN_SERIES_POINTS, Math.min(MAX_SERIES_POINTS, Math.floor((chartPoints || CHART_POINTS) / Math.max(1, n))));
+  }
+
   // Overlaid curves; `opts`: {title, xTitle, yTitle, log, time, budget (points a chart), bands}.
   function curvesSpec(series, opts) {
-    var budget = Math.max(100, Math.min(1000, Math.floor((opts.budget || 12000) / Math.max(1, series.length))));
+    var budget = seriesBudget(series.length, opts.budget);
+    var xName = opts.xTitle || "step", yName = opts.yTitle || "value";
     var rows = [], flags = [], total = 0, drawn = 0;
     series.forEach(function (s) {
       var keep = minmax(s.y, budget), n = keep ? keep.length : s.y.length;
@@ -73,7 +117,10 @@
         if (v === null || v === undefined) continue;
         if (!isFinite(v)) { flags.push({ s: s.label, x: s.x[i], flag: flagOf(v) }); continue; }
         if (opts.log && v <= 0) continue;
-        rows.push({ s: s.label, x: s.x[i], y: v });
+        var tip = { run: s.label };
+        tip[xName] = xText(s.x[i], opts.time);
+        tip[yName] = short(v);
+        rows.push({ s: s.label, x: s.x[i], y: v, tip: tip });
       }
       drawn += n;
     });
@@ -83,13 +130,13 @@
     var layers = [];
     if (opts.bands) {
       layers.push({
-        data: { values: opts.bands }, mark: { type: "area", opacity: 0.2, clip: true },
+        data: { values: opts.bands, format: { parse: null } }, mark: { type: "area", opacity: 0.2, clip: true, aria: false },
         encoding: { x: xField(opts.time), y: { field: "lo", type: "quantitative", scale: yScale },
                     y2: { field: "hi" }, color: color }
       });
     }
     layers.push({
-      data: { values: rows }, mark: { type: "line", strokeWidth: 1.5, clip: true },
+      data: { values: rows, format: { parse: null } }, mark: { type: "line", strokeWidth: 1.5, clip: true, aria: false },
       encoding: {
         x: Object.assign(xField(opts.time), { title: opts.xTitle || "step" }),
         y: { field: "y", type: "quantitative", title: opts.yTitle || "value", scale: yScale },
@@ -100,7 +147,7 @@
     });
     if (flags.length) {
       layers.push({
-        data: { values: flags }, mark: { type: "rule", strokeDash: [4, 3] },
+        data: { values: flags, format: { parse: null } }, mark: { type: "rule", strokeDash: [4, 3] },
         encoding: { x: xField(opts.time), color: color,
                     tooltip: [{ field: "s", title: "run" }, { field: "flag", title: "value" }] }
       });
@@ -151,9 +198,9 @@
           l = Math.min.apply(null, vals); h = Math.max.apply(null, vals);
         }
         var x = lo + k * step;
-        mx.push(time ? new Date(x).toISOString() : x);
+        mx.push(x);  // wall time stays in ms since the epoch: the time scale reads numbers
         my.push(mean);
-        bands.push({ s: g.label, x: time ? new Date(x).toISOString() : x, lo: l, hi: h });
+        bands.push({ s: g.label, x: x, lo: l, hi: h });
       });
       lines.push({ label: g.label, x: mx, y: my, time: time });
     });
@@ -187,7 +234,8 @@
         var y = scale(v);
         if (y === null) return;
         rows.push({ run: names[i], dim: dim.label, y: y, raw: SitegenRunDataFmt(v),
-                    c: typeof color[i] === "number" && isFinite(color[i]) ? color[i] : null });
+                    c: typeof color[i] === "number" && isFinite(color[i]) ? color[i] : null,
+                    tip: { run: names[i], axis: dim.label, value: SitegenRunDataFmt(v) } });
       });
     });
     var order = dims.map(function (d) { return d.label; });
@@ -196,7 +244,7 @@
       $schema: "https://vega.github.io/schema/vega-lite/v6.4.1.json", width: "container", height: HEIGHT, config: CONFIG,
       description: "Parallel coordinates of " + names.length + " runs over " + order.join(", "),
       layer: [
-        { data: { values: rows }, mark: { type: "line", strokeWidth: 1.2, opacity: 0.7 },
+        { data: { values: rows, format: { parse: null } }, mark: { type: "line", strokeWidth: 1.2, opacity: 0.7, aria: false },
           encoding: { x: x, y: { field: "y", type: "quantitative", axis: null, scale: { domain: [0, 1] } },
                       detail: { field: "run", type: "nominal" },
                       color: { field: "c", type: "quantitative", title: colorTitle || null, scale: { scheme: "viridis" } },
@@ -212,11 +260,16 @@
   }
 
   function scatterSpec(points, xTitle, yTitle, xNumeric) {
+    points.forEach(function (p) {
+      p.tip = { run: p.run };
+      p.tip[xTitle] = short(p.x);
+      p.tip[yTitle] = short(p.y);
+    });
     return {
       $schema: "https://vega.github.io/schema/vega-lite/v6.4.1.json", width: "container", height: HEIGHT, config: CONFIG,
       description: "Scatter of " + yTitle + " against " + xTitle + " for " + points.length + " runs",
       data: { values: points },
-      mark: { type: "point", filled: true, size: 50 },
+      mark: { type: "point", filled: true, size: 50, aria: false },
       encoding: {
         x: { field: "x", type: xNumeric ? "quantitative" : "nominal", title: xTitle, scale: xNumeric ? { zero: false } : undefined },
         y: { field: "y", type: "quantitative", title: yTitle, scale: { zero: false } },
@@ -229,7 +282,7 @@
 
   function embed(el, spec) {
     var charts = root.sitegenCharts;
-    if (charts && charts.embed) return charts.embed(el, spec);
+    if (charts && charts.embed) return charts.embed(el, spec, { patch: lean });
     el.textContent = "Charts need vega-embed.js.";
     return Promise.resolve(null);
   }
@@ -259,7 +312,7 @@
   }
 
   root.SitegenRunCharts = {
-    ema: ema, minmax: minmax, curvesSpec: curvesSpec, groupBands: groupBands, parallelSpec: parallelSpec,
+    ema: ema, minmax: minmax, seriesBudget: seriesBudget, lean: lean, curvesSpec: curvesSpec, groupBands: groupBands, parallelSpec: parallelSpec,
     scatterSpec: scatterSpec, embed: embed, lineDiff: lineDiff
   };
 }(typeof self !== "undefined" ? self : this));

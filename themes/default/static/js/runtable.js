@@ -169,13 +169,25 @@
 
   // Rows are virtualised: only the rows near the scrolled window of .rt-wrap are in the DOM (with two
   // spacer rows keeping the scroll height), so sorting or filtering thousands of runs stays fast.
-  var OVERSCAN = 40;
+  // A new view (load, sort, filter, collapse) is drawn in two steps: at once only the rows in view
+  // plus a few (`quick`, no measuring), then, once that frame is painted, the full window with its
+  // overscan for smooth scrolling. Layout is read before the DOM is written (no forced layouts).
+  var OVERSCAN = 30, QUICK_OVERSCAN = 5;
 
-  RunTable.prototype.renderBody = function () {
+  // The scroll box's height and offset; read it before writing the DOM. Before the first rows are
+  // drawn the box is empty: the window's height stands in for it (no layout needed).
+  RunTable.prototype.geometry = function () {
+    if (!this.drawn) return { height: window.innerHeight || 800, top: 0 };
+    return { height: this.wrap.clientHeight || 800, top: this.wrap.scrollTop };
+  };
+
+  RunTable.prototype.renderBody = function (geometry) {
+    var g = geometry || this.geometry();
     var rows = this.view(false), data = this.data, self = this;
     this.rows = rows;
     this.windowStart = -1;
-    this.renderWindow(true);
+    this.renderWindow(true, g, true);
+    this.scheduleFull();
     var total = data.runs.length;
     if (!this.queryError) {
       this.status.textContent = this.query ? this.matchedCount + " of " + total + " runs match" : total + " runs";
@@ -184,20 +196,43 @@
     if (all) all.checked = rows.length > 0 && rows.every(function (r) { return self.selected[r.run.uid]; });
   };
 
-  RunTable.prototype.renderWindow = function (force) {
-    var rows = this.rows, wrap = this.wrap, rowH = this.rowHeight || 34;
-    var visible = Math.ceil((wrap.clientHeight || 800) / rowH);
-    var start = Math.max(0, Math.floor(wrap.scrollTop / rowH) - OVERSCAN);
+  // The full window once the quick one is on screen and the browser is idle (one pending at a time;
+  // scrolling meanwhile draws its own window); `then` runs after it.
+  RunTable.prototype.scheduleFull = function (then) {
+    var self = this;
+    if (then) (this.afterFull = this.afterFull || []).push(then);
+    if (this.fullPending) return;
+    this.fullPending = true;
+    function full() {
+      self.fullPending = false;
+      self.renderWindow(true);
+      var queue = self.afterFull || [];
+      self.afterFull = [];
+      queue.forEach(function (fn) { fn(); });
+    }
+    requestAnimationFrame(function () {
+      if (window.requestIdleCallback) window.requestIdleCallback(full, { timeout: 300 });
+      else setTimeout(full, 0);
+    });
+  };
+
+  RunTable.prototype.renderWindow = function (force, geometry, quick) {
+    var g = geometry || this.geometry(), rows = this.rows, rowH = this.rowHeight || 34;
+    var overscan = quick ? QUICK_OVERSCAN : OVERSCAN;
+    var visible = Math.ceil(g.height / rowH);
+    var start = Math.max(0, Math.floor(g.top / rowH) - overscan);
     start -= start % 10;
-    var end = Math.min(rows.length, start + visible + 2 * OVERSCAN);
+    var end = Math.min(rows.length, start + visible + 2 * overscan);
     if (!force && start === this.windowStart && end === this.windowEnd) return;
     this.windowStart = start;
     this.windowEnd = end;
+    this.drawn = true;
     var span = this.shownColumns().length + 1;
     this.tbody.innerHTML = "<tr class=\"rt-spacer\" aria-hidden=\"true\"><td colspan=\"" + span + "\"></td></tr>" +
       this.rowsHtml(start, end) + "<tr class=\"rt-spacer\" aria-hidden=\"true\"><td colspan=\"" + span + "\"></td></tr>";
     var spacers = this.tbody.querySelectorAll(".rt-spacer");
-    if (!this.rowHeight && end > start) {
+    if (!this.rowHeight && end > start && !quick) {
+      // measured once, after the first frame (layout is clean then, so this read is cheap)
       var first = this.tbody.rows[1].getBoundingClientRect().height;
       if (first > 0) this.rowHeight = first;
       rowH = this.rowHeight || rowH;
@@ -242,8 +277,9 @@
   };
 
   RunTable.prototype.render = function () {
+    var g = this.geometry();
     this.renderHead();
-    this.renderBody();
+    this.renderBody(g);
   };
 
   RunTable.prototype.changed = function (what) {
@@ -251,7 +287,7 @@
   };
 
   RunTable.prototype.setQuery = function (text) {
-    var status = this.status;
+    var status = this.status, g = this.geometry();
     this.queryText = text;
     this.queryError = null;
     this.input.removeAttribute("aria-invalid");
@@ -275,7 +311,7 @@
     try {
       history.replaceState(null, "", text ? "#q=" + encodeURIComponent(text) : location.pathname + location.search);
     } catch (e) { /* file:// in some browsers */ }
-    this.renderBody();
+    this.renderBody(g);
     this.changed("filter");
   };
 
@@ -366,9 +402,9 @@
       var collapse = e.target.getAttribute("aria-pressed") === "true";
       self.collapsed = {};
       if (collapse) Object.keys(self.children).forEach(function (uid) { self.collapsed[uid] = true; });
+      self.renderBody();
       e.target.setAttribute("aria-pressed", collapse ? "false" : "true");
       e.target.textContent = collapse ? "Expand all" : "Collapse all";
-      self.renderBody();
     });
     $(".rt-column-list", section).addEventListener("change", function (e) {
       var id = e.target.getAttribute("data-col");
@@ -577,11 +613,36 @@
     C.embed(this.el.scatter, C.scatterSpec(points, xcol.label, ycol.label, numeric));
   };
 
+  // One chart a task (curves, parallel coordinates, scatter), so the table takes input in between.
   Charts.prototype.drawAll = function () {
-    this.drawCurves();
-    this.drawParallel();
-    this.drawScatter();
+    var self = this, steps = [this.drawCurves, this.drawParallel, this.drawScatter];
+    steps.reduce(function (chain, step, i) {
+      return chain.then(function () {
+        step.call(self);
+        return i + 1 < steps.length ? new Promise(function (resolve) { setTimeout(resolve, 0); }) : null;
+      });
+    }, Promise.resolve());
   };
+
+  // Draw the charts when their section comes near the viewport or the browser is idle, whichever is
+  // first: the table is what the reader sees first and must not wait behind the chart runtime.
+  function whenWanted(section, fn) {
+    var done = false, observer = null;
+    function go() {
+      if (done) return;
+      done = true;
+      if (observer) observer.disconnect();
+      fn();
+    }
+    if (window.IntersectionObserver) {
+      observer = new IntersectionObserver(function (entries) {
+        if (entries.some(function (e) { return e.isIntersecting; })) go();
+      }, { rootMargin: "0px" });
+      observer.observe(section);
+    }
+    if (window.requestIdleCallback) window.requestIdleCallback(go, { timeout: 1000 });
+    else setTimeout(go, 200);
+  }
 
   // -------------------------------------------------------------------------------- init
 
@@ -607,14 +668,14 @@
       table.render();
     }
     table.updateCompare();
-    section.setAttribute("data-ready", "true");
+    table.scheduleFull(function () { section.setAttribute("data-ready", "true"); });
     var chartSection = document.getElementById("charts");
     if (chartSection && C) {
       var startCharts = function () {
         chartSection.hidden = false;
         var charts = new Charts(chartSection, table);
         charts.setup();
-        requestAnimationFrame(function () { setTimeout(function () { charts.drawAll(); }, 50); });
+        whenWanted(chartSection, function () { charts.drawAll(); });
       };
       // the chart runtime (vega-embed.js) is a deferred script after this one: wait for it
       if (document.readyState === "complete") startCharts();

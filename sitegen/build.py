@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from . import diff, urls, versions
+from . import diff, fastpath, urls, versions
 from . import headers
 from . import search as site_search
 from .config import load_config
@@ -49,6 +49,8 @@ class BuildResult:
     seconds: float
     diagnostics: list[Diagnostic] = field(default_factory=list)
     alerts: list[Any] = field(default_factory=list)  # monitoring.Alert: thresholds breached by a model
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage (load, pages, runs, ...)
+    written: int = 0  # files actually written (the rest were unchanged since the previous build)
 
     @property
     def warnings(self) -> list[Diagnostic]:
@@ -140,8 +142,7 @@ def _render_run(uid: str, writer: SiteWriter) -> tuple[Page, dict[str, Any]]:
         key = digest_json([_JOB["global_key"], project.run_digests[uid], exp.slug, exp.title, exp.primary_metric,
                            exp.goal, neighbours, prov])
         record = cache.page(uid, key)
-        if record is not None and writer.previous is not None and all(
-                writer.previous.get(p) == d for p, d in record["files"].items()):
+        if record is not None and writer.still_there(record["files"]):
             writer.carry_over(record["files"], record["bytes"])
             return Page(**record["page"]), record
     part = writer.child()
@@ -261,11 +262,28 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
         from .versions import build_version
         out = Path(output) if output is not None else source / load_config(source, Diagnostics()).output
         return build_version(build, source, out, version, list(aliases), **kwargs)
+    prepared = None
+    if cache and version_context is None:
+        unchanged = fastpath.noop_build(source, output, base_url=base_url, search=search, strict=strict,
+                                        started=started)
+        if unchanged is not None:
+            return unchanged  # type: ignore[return-value]  # same fields as a BuildResult
+        prepared = fastpath.prepare(source, output, base_url=base_url, search=search)
     out_hint = Path(output) if output is not None else source / load_config(source, Diagnostics()).output
     build_cache = BuildCache(cache_file(out_hint), cache_scope(source, base_url, search,
                                                                version_context.name if version_context else None)) \
         if cache else None
+    timings: dict[str, float] = {}
+    mark = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal mark
+        now = time.perf_counter()
+        timings[stage] = round(now - mark, 3)
+        mark = now
+
     project = load_project(source, cache=build_cache)
+    lap("load")
     config = project.config
     if base_url:
         config.base_url = base_url if base_url.endswith("/") else base_url + "/"
@@ -280,6 +298,7 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
         renderer = Renderer(theme, project, assets,
                             cache_file(out).parent / "templates" if build_cache is not None else None)
         facts = provenance_pages.gather(project)  # lineage graph, one git log pass, integrity checks
+        lap("facts")
         renderer.site["version"] = version_context.site_context() if version_context else None
         fixed: list[Page] = [*dashboard.pages(project), *experiment.pages(project), *models.pages(project),
                              *datasets.pages(project), *compare.pages(project), *notfound.pages(project),
@@ -295,6 +314,7 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
             done += 1
             if progress:
                 progress(done, total)
+        lap("site_pages")
         global_key = digest_json([[tree_digest(d) for d in theme.dirs], assets, renderer.site,
                                   (source / "sitegen.yaml").read_bytes().hex() if (source / "sitegen.yaml").is_file()
                                   else None])
@@ -304,6 +324,7 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
             if progress:
                 progress(done, total)
         # Every HTML page is written: index them for search while the remaining files are made.
+        lap("run_pages")
         finish_search = _start_search_index(writer) if search else None
         try:
             _write_exports(project, config, renderer, writer, all_pages, version_context)
@@ -313,10 +334,18 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
         finally:
             if finish_search is not None and hasattr(finish_search, "cancel"):
                 finish_search.cancel()
+        lap("exports_and_search")
         writer.publish()
         if build_cache is not None:
             build_cache.save()
+        lap("publish")
+        if prepared is not None:
+            fastpath.save(prepared[1], prepared[0], prepared[2], {
+                "pages": len(all_pages), "files": writer.files, "bytes": writer.bytes,
+                "diagnostics": [[d.path, d.line, d.col, d.message, d.severity] for d in project.diagnostics],
+                "alerts": [[a.model, a.message] for a in project_alerts(project)]})
     return BuildResult(output=out, pages=len(all_pages), files=writer.files, bytes=writer.bytes,
+                       timings=timings, written=writer.written,
                        seconds=time.perf_counter() - started, diagnostics=list(project.diagnostics),
                        alerts=project_alerts(project))
 

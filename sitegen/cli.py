@@ -67,15 +67,27 @@ def _print_diagnostics(diags, *, err: bool = True) -> None:
 @click.option("--no-search", is_flag=True, help="Skip the Pagefind search index.")
 def build(source, output, base_url, strict, jobs, quiet, fail_on_alert, site_version, aliases, rev, no_search):
     """Build the static site of SOURCE (default: the current directory)."""
+    import time
+
     from rich.console import Console
+
+    started = time.perf_counter()
+    console = Console(stderr=True)
+    if aliases and not site_version:
+        raise click.UsageError("--alias needs --version")
+    result = None
+    if not site_version and not rev:
+        from .fastpath import noop_build  # light: decides before the build machinery is even imported
+
+        result = noop_build(source, output, base_url=base_url, search=not no_search, strict=strict, started=started)
+    if result is not None:
+        _report(result, console, quiet, fail_on_alert, unchanged=True)
+        return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from .build import BuildFailed
     from .build import build as run_build
 
-    console = Console(stderr=True)
-    if aliases and not site_version:
-        raise click.UsageError("--alias needs --version")
     run_build = functools.partial(run_build, version=site_version, aliases=aliases, rev=rev, search=not no_search)
     try:
         if quiet or not console.is_terminal:
@@ -91,13 +103,21 @@ def build(source, output, base_url, strict, jobs, quiet, fail_on_alert, site_ver
         fail(str(exc))
     except SitegenError as exc:
         fail(str(exc))
+    _report(result, console, quiet, fail_on_alert)
+
+
+def _report(result, console, quiet: bool, fail_on_alert: bool, unchanged: bool = False) -> None:
+    """Problems, alerts and the one-line summary of a build (or of a build that found nothing changed)."""
     _print_diagnostics(result.diagnostics)
     for alert in result.alerts:
         click.echo(f"alert: {alert.model}: {alert.message}", err=True)
     if not quiet:
         problems = len(result.diagnostics)
-        console.print(f"[bold]built[/bold] {result.pages} pages, {result.files} files, "
-                      f"{result.bytes / 1e6:.1f} MB into {result.output} in {result.seconds:.2f} s"
+        what = "unchanged:" if unchanged else "built"
+        console.print(f"[bold]{what}[/bold] {result.pages} pages, {result.files} files, "
+                      f"{result.bytes / 1e6:.1f} MB in {result.output}"
+                      + ("" if unchanged else f", {getattr(result, 'written', result.files)} files written")
+                      + f" in {result.seconds:.2f} s"
                       + (f"; [yellow]{problems} problem(s) reported above[/yellow] (the broken items were skipped)"
                          if problems else ""), highlight=False)
     if fail_on_alert and result.alerts:

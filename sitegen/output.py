@@ -151,7 +151,8 @@ class SiteWriter:
     def _unchanged(self, relpath: str, digest: str) -> bool:
         self.manifest[relpath] = digest
         self.files += 1
-        return self.previous is not None and self.previous.get(relpath) == digest
+        return (self.previous is not None and self.previous.get(relpath) == digest
+                and (self.output / relpath).is_file())
 
     def write_bytes(self, relpath: str, data: bytes) -> None:
         self.bytes += len(data)
@@ -195,6 +196,11 @@ class SiteWriter:
         """What this (child) writer wrote, for :meth:`merge` in the parent."""
         return {"manifest": self.manifest, "changed": self.changed, "files": self.files, "bytes": self.bytes,
                 "written": self.written}
+
+    def still_there(self, files: dict[str, str]) -> bool:
+        """True when the previous site has exactly these files (by digest), all still in place."""
+        return self.previous is not None and all(
+            self.previous.get(p) == d and (self.output / p).is_file() for p, d in files.items())
 
     def carry_over(self, files: dict[str, str], size: int) -> None:
         """Keep files of the previous site as they are (their digests are known to be unchanged)."""

@@ -53,10 +53,30 @@ def count_writes(monkeypatch) -> list[int]:
 
 
 def test_noop_rebuild_renders_and_writes_nothing(source, tmp_path, monkeypatch):
-    build(source, tmp_path / "site", jobs=1)
+    first = build(source, tmp_path / "site", jobs=1)
     rendered, written = count_renders(monkeypatch), count_writes(monkeypatch)
-    build(source, tmp_path / "site", jobs=1)
-    assert rendered == [] and written == [0]
+    again = build(source, tmp_path / "site", jobs=1)
+    # nothing changed: the build is not even started, and it reports what the last one did
+    assert rendered == [] and written == [] and again.written == 0
+    assert (again.pages, again.files, [str(d) for d in again.diagnostics]) == (
+        first.pages, first.files, [str(d) for d in first.diagnostics])
+
+
+def test_unchanged_source_with_a_damaged_site_is_rebuilt(source, tmp_path):
+    site = tmp_path / "site"
+    build(source, site, jobs=1)
+    (site / "index.html").unlink()
+    again = build(source, site, jobs=1)
+    assert again.written > 0 and (site / "index.html").is_file()
+
+
+def test_an_edit_to_the_theme_or_the_config_is_not_missed(source, tmp_path):
+    site = tmp_path / "site"
+    build(source, site, jobs=1)
+    config = source / "sitegen.yaml"
+    config.write_text(config.read_text() + "\ndescription: Added *later*.\n")
+    build(source, site, jobs=1)
+    assert "Added <em>later</em>" in (site / "index.html").read_text()
 
 
 def test_one_changed_run_is_the_only_run_rendered_again(source, tmp_path, monkeypatch):

@@ -1,0 +1,152 @@
+"""The no-op build: when nothing that goes into the site has changed since the last build, do nothing.
+
+"Nothing" is checked by content, never by file times: a digest of every file of the source (runs, models,
+datasets, sitegen.yaml), of the theme, of sitegen's own code, of the build options and of the git state
+the history pages are made from; and the output must still be exactly what that build wrote (its manifest
+unchanged and no publish left half done). This module imports nothing heavy, so the check costs little
+more than reading the source once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from .cache import digest_bytes, digest_json, tree_digest
+from .output import MARKER, PARTIAL
+
+FORMAT = "sitegen.fastpath/1"
+_PACKAGE = Path(__file__).resolve().parent
+SOURCE_PARTS = ("runs", "models", "datasets")
+
+
+def _code_digest() -> str:
+    return tree_digest(_PACKAGE)
+
+
+def _git_state(source: Path) -> list[str] | None:
+    try:
+        out = subprocess.run(["git", "log", "-1", "--format=%H", "--", "."], cwd=source, capture_output=True,
+                             text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return [out.returncode, out.stdout.strip()] if out.returncode == 0 else None
+
+
+def fingerprint(source: Path, theme_dirs: list[Path], options: dict[str, Any]) -> str:
+    parts: list[Any] = [FORMAT, _code_digest(), options, _git_state(source)]
+    for name in SOURCE_PARTS:
+        path = source / name
+        parts.append(tree_digest(path) if path.is_dir() and not path.is_symlink() else None)
+    config = source / "sitegen.yaml"
+    parts.append(digest_bytes(config.read_bytes()) if config.is_file() else None)
+    parts.append([tree_digest(d) for d in theme_dirs])
+    return digest_json(parts)
+
+
+def _manifest_digest(output: Path) -> str | None:
+    try:
+        if (output / PARTIAL).exists():
+            return None
+        return digest_bytes((output / MARKER).read_bytes())
+    except OSError:
+        return None
+
+
+def _record_file(cache_dir: Path) -> Path:
+    return cache_dir / "fastpath.json"
+
+
+def check(cache_dir: Path, output: Path, print_: str) -> dict[str, Any] | None:
+    """The result of the last build when it can stand for this one (``print_`` is this build's
+    fingerprint), else None."""
+    try:
+        record = json.loads(_record_file(cache_dir).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or record.get("fingerprint") != print_:
+        return None
+    if record.get("manifest") is None or record.get("manifest") != _manifest_digest(output):
+        return None
+    try:
+        files = json.loads((output / MARKER).read_text("utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not all((output / path).is_file() for path in files):  # a file of the site was deleted by hand
+        return None
+    return record.get("result")
+
+
+def save(cache_dir: Path, output: Path, print_: str, result: dict[str, Any]) -> None:
+    data = {"format": FORMAT, "fingerprint": print_, "manifest": _manifest_digest(output), "result": result}
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = _record_file(cache_dir).with_suffix(".tmp")
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(tmp, _record_file(cache_dir))
+    except OSError:
+        pass  # the fast path is an optimisation; a build never fails for it
+
+
+class NoopResult:
+    """What the last build reported, standing for this build (same fields the CLI reads from BuildResult)."""
+
+    def __init__(self, output: Path, result: dict[str, Any], seconds: float):
+        from types import SimpleNamespace
+
+        from .diagnostics import Diagnostic
+
+        self.output = output
+        self.pages, self.files, self.bytes = result["pages"], result["files"], result["bytes"]
+        self.seconds = seconds
+        self.diagnostics = [Diagnostic(*d) for d in result["diagnostics"]]
+        self.alerts = [SimpleNamespace(model=m, message=msg) for m, msg in result["alerts"]]
+        self.timings = {"unchanged": round(seconds, 3)}
+        self.written = 0
+
+    @property
+    def warnings(self) -> list:
+        return list(self.diagnostics)
+
+
+def prepare(source: Path, output: str | Path | None, *, base_url: str | None, search: bool) -> tuple[Path, Path, str] | None:
+    """(output, cache directory, fingerprint) of a plain build of ``source``, or None when the source's
+    configuration cannot even be read (the full build then reports why)."""
+    import yaml
+
+    from .theme import resolve_theme
+
+    try:
+        config = source / "sitegen.yaml"
+        data = yaml.load(config.read_text("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) \
+            if config.is_file() else {}
+        data = data if isinstance(data, dict) else {}
+        out = Path(output) if output is not None else source / str(data.get("output") or "site")
+        theme = resolve_theme(str(data.get("theme") or "default"), source)
+    except Exception:  # noqa: BLE001 - any doubt means: do the full build
+        return None
+    out = out.resolve()
+    cache_dir = out.parent / f".{out.name}.cache"
+    return out, cache_dir, fingerprint(source, list(theme.dirs), {"base_url": base_url, "search": search})
+
+
+def noop_build(source: str | Path, output: str | Path | None = None, *, base_url: str | None = None,
+               search: bool = True, strict: bool = False, started: float | None = None) -> NoopResult | None:
+    """The last build's result when nothing changed since it (and the site is as it left it), else None."""
+    import time
+
+    started = time.perf_counter() if started is None else started
+    prepared = prepare(Path(source), output, base_url=base_url, search=search)
+    if prepared is None:
+        return None
+    out, cache_dir, print_ = prepared
+    from .output import BuildLock
+
+    with BuildLock(out):  # a build in progress is reported as such, exactly as a full build would
+        result = check(cache_dir, out, print_)
+    if result is None or (strict and result["diagnostics"]):
+        return None
+    return NoopResult(Path(output) if output is not None else out, result, time.perf_counter() - started)

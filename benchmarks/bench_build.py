@@ -153,6 +153,10 @@ def main(argv: list[str] | None = None) -> None:
     run_yaml = sorted(source.glob("runs/exp-03/*/run.yaml"))[5]
     run_yaml.write_text(run_yaml.read_text().replace("p01:", "p01_changed:", 1))
     results["one_changed"] = measure(sitegen_cmd)
+    run_yaml.write_text(run_yaml.read_text().replace("p01_changed:", "p01_again:", 1))
+    results["one_changed_no_search"] = measure(sitegen_cmd + ["--no-search"])
+    results["noop"] = results.get("noop") or {}
+    measure(sitegen_cmd)  # back to a site with its search index
     new_run = source / "runs" / "exp-03" / "20261231-235959-abcdef"
     shutil.copytree(run_yaml.parent, new_run)
     (new_run / "run.yaml").write_text((new_run / "run.yaml").read_text().replace(run_yaml.parent.name, new_run.name))
@@ -173,7 +177,7 @@ def main(argv: list[str] | None = None) -> None:
           f"{results['output']['bytes'] / 1e6:.1f} MB output ({results['output']['bytes_per_run_page'] / 1e3:.1f} KB "
           f"a run page)")
     print(f"{'measurement':<24}{'seconds':>10}{'peak RSS MB':>14}")
-    for key in ("cold", "noop", "one_changed", "one_added", "io_floor", "hugo"):
+    for key in ("cold", "noop", "one_changed", "one_changed_no_search", "one_added", "io_floor", "hugo"):
         if key in results:
             r = results[key]
             print(f"{key:<24}{r['seconds']:>10.2f}{r['peak_rss_mb']:>14.1f}")

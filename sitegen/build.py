@@ -270,7 +270,7 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
             return unchanged  # type: ignore[return-value]  # same fields as a BuildResult
         prepared = fastpath.prepare(source, output, base_url=base_url, search=search)
     out_hint = Path(output) if output is not None else source / load_config(source, Diagnostics()).output
-    build_cache = BuildCache(cache_file(out_hint), cache_scope(source, base_url, search,
+    build_cache = BuildCache(cache_file(out_hint), cache_scope(source, base_url,
                                                                version_context.name if version_context else None)) \
         if cache else None
     timings: dict[str, float] = {}

@@ -6,6 +6,7 @@ import functools
 import posixpath
 
 import markdown as md
+from markdown.extensions.toc import TocExtension
 import nh3
 from markupsafe import Markup
 
@@ -56,17 +57,21 @@ def sanitize(html: str, base: str | None = None) -> str:
                      attribute_filter=_rebase(base) if base else _no_remote_images)
 
 
-@functools.lru_cache(maxsize=1)
-def _converter() -> md.Markdown:
-    """One Markdown converter per process, reset between documents (building one costs ~1 ms)."""
-    return md.Markdown(extensions=_EXTENSIONS, output_format="html")
+@functools.lru_cache(maxsize=4)
+def _converter(level: int) -> md.Markdown:
+    """One Markdown converter per heading level per process, reset between documents (building one costs
+    ~1 ms). ``level``: what a ``#`` heading becomes, so user headings fit under the page's own."""
+    return md.Markdown(extensions=[*_EXTENSIONS, TocExtension(baselevel=level, anchorlink=False, permalink=False)],
+                       output_format="html")
 
 
-def render(text: str | None, base: str | None = None) -> Markup:
-    """Markdown to sanitized HTML, safe to place in a page. ``base``: folder that relative links are in."""
+def render(text: str | None, base: str | None = None, level: int = 3) -> Markup:
+    """Markdown to sanitized HTML, safe to place in a page. ``base``: folder that relative links are in;
+    ``level``: the HTML heading level of a Markdown ``#`` heading (3 under a section's h2; 2 right under
+    the page's h1)."""
     if not text:
         return Markup("")
-    html = _converter().reset().convert(str(text))
+    html = _converter(level).reset().convert(str(text))
     return Markup(sanitize(html, base))
 
 

@@ -77,7 +77,7 @@ def preview(kind: str, path: Path, size: int, limit: int, base: str = "") -> dic
                 "truncated": truncated or len(body) > MAX_CSV_ROWS}
     if kind == "markdown":
         text, truncated = _head(path, limit)
-        return {"type": "markdown", "html": markup.render(text, base=base), "truncated": truncated}
+        return {"type": "markdown", "html": markup.render(text, base=base, level=4), "truncated": truncated}
     if kind == "html":
         if size > MAX_HTML_FRAME:
             text, truncated = _lines(*_head(path, limit))

@@ -37,7 +37,7 @@ def test_run_page_provenance(sample_site):
     assert '<span class="d-add">+        num_workers=8,</span>' in html
     assert '<span class="d-del">-        num_workers=4,</span>' in html
     assert "data-filter-table=\"packages-table\"" in html and "package-filter" in html
-    assert '<pre class="script" data-copy>' in html and "git apply" in html
+    assert '<pre class="script" data-copy tabindex="0">' in html and "git apply" in html
     assert 'href="prov.json"' in html
     assert "Added in" in html  # git history of run.yaml (sample_runs is committed in this repo)
     assert "prepare-cifar10" in html  # upstream run, via the cifar10 digest

@@ -12,16 +12,9 @@ import pytest
 
 from conftest import REPO_ROOT, browser_required
 
-# Known problems owned by other parts of the theme, still to fix; anything else fails the test.
-# - the run-table column picker puts several checkboxes inside one <label> (experiment and compare pages)
-# - a run page can jump from h1 to h3
-# - vega-embed's action menu (charts.js `actions`) is a <summary> with only an icon, inside the chart's
-#   role="img" container (summary-name, nested-interactive)
-# - artifact previews and diff views (<pre>, .preview) scroll but cannot take keyboard focus (tabindex="0")
-KNOWN_VNU = ("The \u201clabel\u201d element may contain at most one", "skipping 1 heading level")
-# - Vega renders some marks as role="graphics-symbol" images without a description (svg-img-alt); the
-#   chart specs (sitegen/charts.py) need `aria: false` on those marks or a description
-KNOWN_AXE = {"summary-name", "nested-interactive", "scrollable-region-focusable", "svg-img-alt"}
+# Nothing is excused: every page must pass both checkers as it is.
+KNOWN_VNU: tuple[str, ...] = ()
+KNOWN_AXE: set[str] = set()
 
 VNU = REPO_ROOT / "node_modules/vnu-jar/build/dist/vnu.jar"
 AXE = REPO_ROOT / "node_modules/axe-core/axe.min.js"

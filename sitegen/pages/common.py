@@ -88,5 +88,6 @@ def label(key: Any) -> str:
     return text[:1].upper() + text[1:]
 
 
-def markdown(text: str | None) -> Markup:
-    return markup.render(text)
+def markdown(text: str | None, level: int = 3) -> Markup:
+    """User Markdown, sanitized; its ``#`` headings become h``level`` (2 for text right under the h1)."""
+    return markup.render(text, level=level)

@@ -56,7 +56,7 @@ def dashboard_page(project: Project) -> Page:
                                  "url": urls.model(m.slug), "by": ev.by})
     activity.sort(key=lambda a: (a["at"], a["text"]), reverse=True)
     context = {
-        "description": markdown(project.config.description),
+        "description": markdown(project.config.description, level=2),
         "experiments": experiments,
         "recent_runs": recent_runs,
         "models": models,

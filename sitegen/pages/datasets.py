@@ -28,7 +28,7 @@ def _uses(dataset: Dataset, project: Project) -> tuple[list[dict[str, Any]], lis
 def dataset_page(dataset: Dataset, project: Project) -> Page:
     readers, writers = _uses(dataset, project)
     context = {
-        "dataset": dataset, "description": markdown(dataset.description),
+        "dataset": dataset, "description": markdown(dataset.description, level=2),
         "datasheet": [{"key": k, "label": label(k), "block": to_block(v)} for k, v in dataset.datasheet.items()],
         "schema_rows": [{"name": c.get("name"), "type": c.get("type"), "description": c.get("description")}
                         for c in dataset.schema],

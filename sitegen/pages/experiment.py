@@ -84,7 +84,7 @@ def experiment_page(exp: Experiment, project: Project) -> Page:
         statuses[key] = statuses.get(key, 0) + 1
     context = {
         "experiment": exp,
-        "description": markdown(exp.description),
+        "description": markdown(exp.description, level=2),
         "run_count": len(all_runs),
         "shared_params": sorted(shared.items()),
         "best": {"name": best.name, "url": urls.run(best.experiment, best.id),

@@ -150,7 +150,7 @@ def model_page(model: RegisteredModel, project: Project) -> Page:
                 "url": urls.model_version(model.slug, e.version) if e.version and model.version(e.version) else None}
                for e in reversed(model.alias_history)]
     context = {
-        "model": model, "description": markdown(model.description), "versions": versions,
+        "model": model, "description": markdown(model.description, level=2), "versions": versions,
         "metric_keys": metric_keys,
         "compare": {"versions": [(v.version, urls.model_version(model.slug, v.version)) for v in model.versions],
                     "rows": compare},
@@ -226,7 +226,7 @@ def version_page(model: RegisteredModel, version: ModelVersion, project: Project
     diffs = [_diff(model, d) for d in diffs_for(project, model, version)]
     context = {
         "model": model, "version": version, "aliases": model.aliases_of(version.version),
-        "description": markdown(version.description), "source": ref_link(project, version.source_run),
+        "description": markdown(version.description, level=2), "source": ref_link(project, version.source_run),
         "sections": sections, "extra_sections": [{"key": k, "label": label(k), "block": to_block(v)}
                                                  for k, v in card.extra.items()],
         "analyses": analyses, "analyses_status": qa.status, "analyses_required": qa.required,

@@ -59,6 +59,24 @@
     return JSON.parse(holder.textContent);
   }
 
+  // The chart as a whole is described (its spec's description labels the SVG); its marks are not
+  // announced one by one (Vega would make every point an unlabelled image for screen readers).
+  function prepare(spec) {
+    spec.config = merge(spec.config, { aria: false, mark: { aria: false }, axis: { aria: false },
+                                       legend: { aria: false } });
+    if (darkQuery && darkQuery.matches) {
+      spec.config = merge(spec.config, DARK_CONFIG);
+    }
+  }
+
+  // vega-embed's export menu is an icon-only <summary>: give it a name.
+  function nameMenu(el) {
+    var summary = el.querySelector("details > summary");
+    if (summary && !summary.getAttribute("aria-label")) {
+      summary.setAttribute("aria-label", "Chart menu: save as SVG or PNG");
+    }
+  }
+
   function draw(el) {
     var spec;
     try {
@@ -71,15 +89,14 @@
       showError(el, err && err.message ? err.message : String(err));
       return Promise.resolve(null);
     }
-    if (darkQuery && darkQuery.matches) {
-      spec.config = merge(spec.config, DARK_CONFIG);
-    }
+    prepare(spec);
     // Specs use width "container"; vega-embed makes the element inline-block, which would shrink it
     // to nothing, so it gets the full width of its parent (size the parent to size the chart).
     if (!el.style.width) {
       el.style.width = "100%";
     }
     return window.vegaEmbed(el, spec, EMBED_OPTIONS).then(function (result) {
+      nameMenu(el);
       el.setAttribute("data-vega-rendered", "true");
       views.push(result);
       return result;
@@ -112,9 +129,7 @@
       showError(el, "vega-embed.js is not loaded");
       return Promise.resolve(null);
     }
-    if (darkQuery && darkQuery.matches) {
-      spec.config = merge(spec.config, DARK_CONFIG);
-    }
+    prepare(spec);
     if (el._sitegenView) {
       el._sitegenView.finalize();
       el._sitegenView = null;
@@ -125,6 +140,7 @@
     var options = merge(EMBED_OPTIONS, { renderer: "canvas" });
     if (extra) Object.keys(extra).forEach(function (k) { options[k] = extra[k]; });
     return window.vegaEmbed(el, spec, options).then(function (result) {
+      nameMenu(el);
       el._sitegenView = result;
       el.setAttribute("data-vega-rendered", "true");
       return result;

@@ -126,7 +126,7 @@
         "<section id=\"cmp-metrics\"><h2>Metrics</h2>" + metricsTable(data, runs, baseline, metricKeys) + "</section>" +
         "<section id=\"cmp-charts\" class=\"cmp-charts\" hidden><h2>Curves</h2><div class=\"rc-controls\">" +
         "<label>X axis <select class=\"rc-x\"><option value=\"step\">step</option><option value=\"time\">wall time</option><option value=\"rel\">relative time</option></select></label> " +
-        "<label>Smoothing <input class=\"rc-ema\" type=\"range\" min=\"0\" max=\"0.99\" step=\"0.01\" value=\"0\"><output class=\"rc-ema-value\">0</output></label> " +
+        "<label>Smoothing <input class=\"rc-ema\" type=\"range\" min=\"0\" max=\"0.99\" step=\"0.01\" value=\"0\"></label> <output class=\"rc-ema-value\">0</output> " +
         "<label><input class=\"rc-log\" type=\"checkbox\"> log scale</label></div><div class=\"charts cmp-curves\"></div>" +
         "<h2>Parallel coordinates</h2><div class=\"vega cmp-parallel\"></div></section>" + imagesSection(data, runs) +
         (texts.length ? "<section id=\"cmp-texts\"><h2>Text artifacts</h2><p class=\"muted\">Side-by-side differences against the baseline.</p><div class=\"cmp-diffs\"></div></section>" : "");

@@ -34,7 +34,9 @@ def digest_json(value: Any) -> str:
     return digest_bytes(json.dumps(value, sort_keys=True, default=repr, ensure_ascii=False).encode("utf-8"))
 
 
-def _file_digest(path: Path, size: int) -> str:
+def file_digest(path: Path, size: int | None = None) -> str:
+    """A digest of a file's content (streamed); a file over MAX_HASHED_BYTES is known by its size."""
+    size = path.stat().st_size if size is None else size
     if size > MAX_HASHED_BYTES:
         return f"size:{size}"
     h = hashlib.blake2b(digest_size=16)
@@ -60,7 +62,7 @@ def tree_digest(directory: Path) -> str:
             if path.is_symlink():
                 entries.append(f"link {rel}")
             elif path.is_file():
-                entries.append(f"{rel} {st.st_size} {_file_digest(path, st.st_size)}")
+                entries.append(f"{rel} {st.st_size} {file_digest(path, st.st_size)}")
     return digest_bytes("\n".join(entries).encode("utf-8", "surrogateescape"))
 
 

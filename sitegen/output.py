@@ -10,6 +10,7 @@ import os
 import shutil
 from pathlib import Path, PurePosixPath
 
+from .cache import file_digest
 from .diagnostics import SitegenError
 
 
@@ -73,14 +74,6 @@ PARTIAL = ".sitegen-partial"  # present while an incremental publish is moving f
 
 def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
-def _file_digest(path: Path) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def read_manifest(output: Path) -> dict[str, str] | None:
@@ -171,7 +164,7 @@ class SiteWriter:
     def copy_file(self, relpath: str, source: Path) -> None:
         try:
             size = source.stat().st_size
-            digest = _file_digest(source)
+            digest = file_digest(source)
         except OSError as exc:
             self._fail(relpath, exc)
         self.bytes += size
@@ -224,7 +217,7 @@ class SiteWriter:
             relpath = f"{prefix}/{path.relative_to(directory).as_posix()}"
             if in_place:
                 self.bytes += path.stat().st_size
-                if not self._unchanged(relpath, _file_digest(path)):
+                if not self._unchanged(relpath, file_digest(path)):
                     self.written += 1
                     self.changed.append(relpath)
             else:

@@ -24,7 +24,12 @@ SOURCE_PARTS = ("runs", "models", "datasets")
 
 
 def _code_digest() -> str:
-    return tree_digest(_PACKAGE)
+    """sitegen's own source files (compiled caches left out: Python rewrites them at will)."""
+    parts = []
+    for path in sorted(_PACKAGE.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            parts.append(path.relative_to(_PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest_bytes(*parts)
 
 
 def _git_state(source: Path) -> list[str] | None:

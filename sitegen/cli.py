@@ -118,7 +118,7 @@ def _report(result, console, quiet: bool, fail_on_alert: bool, unchanged: bool =
                       f"{result.bytes / 1e6:.1f} MB in {result.output}"
                       + ("" if unchanged else f", {getattr(result, 'written', result.files)} files written")
                       + f" in {result.seconds:.2f} s"
-                      + (f"; [yellow]{problems} problem(s) reported above[/yellow] (the broken items were skipped)"
+                      + (f"; [yellow]{problems} problem(s) reported above[/yellow] (items with errors were skipped)"
                          if problems else ""), highlight=False)
     if fail_on_alert and result.alerts:
         fail(f"{len(result.alerts)} monitoring alert(s) (--fail-on-alert)")

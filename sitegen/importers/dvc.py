@@ -25,6 +25,8 @@ by the hash ``dvc.lock`` records, when it is there. Re-importing writes only wha
 
 from __future__ import annotations
 
+import abc
+
 import csv
 import io
 import json
@@ -56,13 +58,15 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 # -- reading a revision ---------------------------------------------------------------------------
-class Tree:
-    """The files of one revision: ``files`` (posix paths) and ``read(path) -> bytes | None``."""
+class Tree(abc.ABC):
+    """The files of one revision: ``files`` (posix paths) and ``read(path) -> bytes | None``.
+    Implemented by a folder on disk (:class:`FsTree`) and by a git revision."""
 
     files: list[str]
 
+    @abc.abstractmethod
     def read(self, path: str) -> bytes | None:
-        raise NotImplementedError
+        """The content of ``path`` in this revision, or None when it has none."""
 
 
 class FsTree(Tree):

@@ -26,7 +26,6 @@ by the hash ``dvc.lock`` records, when it is there. Re-importing writes only wha
 from __future__ import annotations
 
 import abc
-
 import csv
 import io
 import json

@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 from typing import Any, Iterator
 
-from .. import charts, previews, urls
+from .. import previews, urls
 from ..model import Project, Run
 from ..store.metrics import History, HistoryError, read_history
 from . import Page
@@ -24,16 +24,14 @@ def load_history(run: Run) -> History | None:
         return None
 
 
-def _charts(history: History | None) -> list[dict[str, Any]]:
+def _charts(run: Run, history: History | None) -> list[dict[str, Any]]:
+    """One curve a metric with two or more points. The page carries no chart data: the browser draws each
+    curve from the run's ``data.js`` (published beside the page), with one spec builder for every run."""
     if history is None:
         return []
-    out = []
-    for i, (key, steps, values, _ts) in enumerate(history.groups()):
-        if len(steps) < 2:
-            continue
-        spec = charts.metric_chart([charts.Series(key, steps, values)], x="step")
-        out.append({"id": f"chart-{i}", "title": key, "spec": spec, "points": int(len(steps))})
-    return out
+    return [{"id": f"chart-{i}", "key": key, "points": m.count,
+             "description": f"Line chart of {key} by step ({m.count} points)."}
+            for i, (key, m) in enumerate(sorted(run.metrics.items())) if m.count >= 2]
 
 
 def _artifacts(run: Run, project: Project) -> list[dict[str, Any]]:
@@ -101,7 +99,7 @@ def run_page(run: Run, project: Project, history: History | None) -> Page:
     metrics = [{"key": m.key, "last": m.last, "min": m.min, "max": m.max, "count": m.count, "step": m.last_step,
                 "primary": m.key == exp.primary_metric} for m in run.metrics.values()]
     metrics.sort(key=lambda m: (not m["primary"], m["key"]))
-    chart_list = _charts(history)
+    chart_list = _charts(run, history)
     context = {
         "run": run,
         "experiment": {"slug": exp.slug, "title": exp.title, "url": urls.experiment(exp.slug)},
@@ -112,6 +110,7 @@ def run_page(run: Run, project: Project, history: History | None) -> Page:
         "params": [(k, display_value(v), f"params.{k}" in run.redacted) for k, v in sorted(run.params_flat.items())],
         "metrics": metrics,
         "charts": chart_list,
+        "data_js": urls.run_data_js(run.experiment, run.id) if chart_list else None,
         "metrics_csv": urls.run_metrics_csv(run.experiment, run.id) if history is not None and len(history) else None,
         "artifacts": _artifacts(run, project),
         "external_artifacts": _external(run),

@@ -104,10 +104,11 @@
     return Math.max(MIN_SERIES_POINTS, Math.min(MAX_SERIES_POINTS, Math.floor((chartPoints || CHART_POINTS) / Math.max(1, n))));
   }
 
-  // Overlaid curves; `opts`: {title, xTitle, yTitle, log, time, budget (points a chart), bands}.
+  // Overlaid curves; `opts`: {title, xTitle, yTitle, log, time, budget (points a chart), bands,
+  // seriesTitle (what a series is, in tooltips; default "run"), legend (false: none)}.
   function curvesSpec(series, opts) {
     var budget = seriesBudget(series.length, opts.budget);
-    var xName = opts.xTitle || "step", yName = opts.yTitle || "value";
+    var xName = opts.xTitle || "step", yName = opts.yTitle || "value", seriesTitle = opts.seriesTitle || "run";
     var rows = [], flags = [], total = 0, drawn = 0;
     series.forEach(function (s) {
       var keep = minmax(s.y, budget), n = keep ? keep.length : s.y.length;
@@ -117,7 +118,8 @@
         if (v === null || v === undefined) continue;
         if (!isFinite(v)) { flags.push({ s: s.label, x: s.x[i], flag: flagOf(v) }); continue; }
         if (opts.log && v <= 0) continue;
-        var tip = { run: s.label };
+        var tip = {};
+        tip[seriesTitle] = s.label;
         tip[xName] = xText(s.x[i], opts.time);
         tip[yName] = short(v);
         rows.push({ s: s.label, x: s.x[i], y: v, tip: tip });
@@ -125,7 +127,7 @@
       drawn += n;
     });
     var color = { field: "s", type: "nominal", title: null, sort: null };
-    if (series.length > 12 && !opts.bands) color.legend = null;
+    if ((series.length > 12 && !opts.bands) || opts.legend === false) color.legend = null;
     var yScale = opts.log ? { type: "log" } : { zero: false };
     var layers = [];
     if (opts.bands) {
@@ -141,7 +143,7 @@
         x: Object.assign(xField(opts.time), { title: opts.xTitle || "step" }),
         y: { field: "y", type: "quantitative", title: opts.yTitle || "value", scale: yScale },
         color: color, detail: { field: "s", type: "nominal" },
-        tooltip: [{ field: "s", title: "run" }, Object.assign(xField(opts.time), { title: opts.xTitle || "step" }),
+        tooltip: [{ field: "s", title: seriesTitle }, Object.assign(xField(opts.time), { title: opts.xTitle || "step" }),
                   { field: "y", type: "quantitative", title: opts.yTitle || "value", format: ".4~g" }]
       }
     });
@@ -149,7 +151,7 @@
       layers.push({
         data: { values: flags, format: { parse: null } }, mark: { type: "rule", strokeDash: [4, 3] },
         encoding: { x: xField(opts.time), color: color,
-                    tooltip: [{ field: "s", title: "run" }, { field: "flag", title: "value" }] }
+                    tooltip: [{ field: "s", title: seriesTitle }, { field: "flag", title: "value" }] }
       });
     }
     var text = "Line chart of " + (opts.yTitle || "value") + " for " + series.length + " series by " +

@@ -1,0 +1,37 @@
+/* sitegen: the metric curves of a run page. The page carries no chart data; its run's data.js (loaded by
+ * the page as a classic script, so this works from file://) files the curves in self.sitegenRunStore, and
+ * each <div data-run-curve="key"> inside <div data-run-charts data-run-uid="..."> gets that metric's curve,
+ * built by runcharts.js and drawn with charts.js. */
+(function () {
+  "use strict";
+
+  function fail(el, message) {
+    var box = document.createElement("p");
+    box.className = "chart-error";
+    box.setAttribute("role", "alert");
+    box.textContent = "This chart could not be drawn: " + message;
+    el.replaceChildren(box);
+  }
+
+  function draw() {
+    var box = document.querySelector("[data-run-charts]");
+    if (!box) return;
+    var data = (self.sitegenRunStore || {})[box.getAttribute("data-run-uid")];
+    box.querySelectorAll("[data-run-curve]").forEach(function (el) {
+      var key = el.getAttribute("data-run-curve");
+      var curve = data && data.curves && data.curves[key];
+      if (!self.SitegenRunCharts) { fail(el, "runcharts.js is not loaded"); return; }
+      if (!curve) { fail(el, "the run's data.js, beside this page, is missing or has no curve of " + key); return; }
+      var spec = self.SitegenRunCharts.curvesSpec([{ label: key, x: curve[0], y: curve[1], time: false }],
+        { xTitle: "step", yTitle: key, seriesTitle: "metric", legend: false });
+      self.SitegenRunCharts.embed(el, spec);
+    });
+  }
+
+  // Deferred scripts run in order and this one comes before vega-embed.js and charts.js: wait for them.
+  if (document.readyState === "complete") {
+    draw();
+  } else {
+    document.addEventListener("DOMContentLoaded", draw);
+  }
+}());

@@ -282,7 +282,7 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
         timings[stage] = round(now - mark, 3)
         mark = now
 
-    project = load_project(source, cache=build_cache)
+    project = load_project(source, cache=build_cache, jobs=jobs)
     lap("load")
     config = project.config
     if base_url:

@@ -46,3 +46,19 @@ def dumps(obj: Any, *, indent: int | None = None) -> str:
 def dumps_for_script(obj: Any) -> str:
     """JSON safe to place inside ``<script type="application/json">`` (no ``</script>`` can escape)."""
     return dumps(obj).translate(_SCRIPT_ESCAPES)
+
+
+def js_numbers(values: Any) -> str:
+    """A JavaScript array literal of a numeric numpy array, formatted by Arrow in C++ (shortest text that
+    reads back as the same number, like ``repr``); NaN and infinities become the literals NaN, Infinity,
+    -Infinity. Many times faster than ``json.dumps(values.tolist())`` for the long arrays of metric curves."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(values) == 0:
+        return "[]"
+    text = pc.cast(pa.array(values), pa.string())
+    joined = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(text)], pa.int32()), text), ",")[0].as_py()
+    if values.dtype.kind == "f":
+        joined = joined.replace("nan", "NaN").replace("inf", "Infinity")
+    return f"[{joined}]"

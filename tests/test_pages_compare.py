@@ -150,16 +150,32 @@ def test_data_script_downsamples_and_keeps_nan(tmp_path):
     project = load_project(tmp_path)
     run = project.runs["exp/r1"]
     history = read_history(run.directory, "runs/exp/r1")
-    data = compare.run_data(run, history)
+    script = compare.data_script(run, history)
+    prefix = '(self.sitegenRunStore=self.sitegenRunStore||{})["exp/r1"]='
+    assert script.startswith(prefix) and script.endswith(";\n")
+    assert "NaN" in script and "</" not in script
+    data = json.loads(script[len(prefix):-2])  # Python's json reads NaN and Infinity, like JavaScript
+    assert sorted(data) == ["csv", "curves", "points", "t0", "texts"]
     steps, values, times = data["curves"]["loss"]
     assert len(steps) <= compare.MAX_POINTS + 4
-    assert steps[0] == 0 and steps[-1] == 4999
+    assert steps[0] == 0 and steps[-1] == 4999 and steps == sorted(steps)
     assert any(v != v for v in values)  # NaN survives downsampling
     assert times[0] == 0 and data["t0"] == 1_700_000_000_000
     assert data["points"]["loss"] == 5000
-    script = compare.data_script(run, history)
-    assert script.startswith('(self.sitegenRunStore=self.sitegenRunStore||{})["exp/r1"]=')
-    assert "NaN" in script and "</" not in script
+    assert data["csv"] == "runs/exp/r1/metrics.csv"
+
+
+def test_js_numbers_reads_back_as_the_same_numbers():
+    import numpy as np
+
+    from sitegen.jsonutil import js_numbers
+
+    values = np.array([0.1, 1e-5, 1e21, -0.0, 1 / 3, 5.0, 2.5e-300, float("nan"), float("inf"), float("-inf")])
+    text = js_numbers(values)
+    back = json.loads(text)
+    assert back[:7] == values[:7].tolist() and back[7] != back[7] and back[8:] == [float("inf"), float("-inf")]
+    assert "NaN" in text and "-Infinity" in text
+    assert js_numbers(np.arange(4)) == "[0,1,2,3]" and js_numbers(np.array([])) == "[]"
 
 
 def test_group_table_handles_missing_values(tmp_path):

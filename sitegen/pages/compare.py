@@ -20,7 +20,7 @@ from .. import urls
 from ..config import Comparison
 from ..diagnostics import Diagnostic
 from ..downsample import downsample
-from ..jsonutil import float_token
+from ..jsonutil import float_token, js_numbers
 from ..model import Project, Run
 from ..query import QueryError, parse
 from ..render import fmt_iso, fmt_number
@@ -196,34 +196,36 @@ def shared_artifacts(runs: list[Run]) -> tuple[list[dict[str, Any]], list[str]]:
 SIGNIFICANT = 7  # digits of a value in data.js: for display only, metrics.csv has every digit
 
 
-def _rounded(values: np.ndarray) -> list[float]:
-    """Values rounded to :data:`SIGNIFICANT` digits, so their JSON is short; NaN and inf unchanged."""
-    out = values.copy()
+def _rounded(values: np.ndarray) -> np.ndarray:
+    """Values rounded to :data:`SIGNIFICANT` digits, so their text is short; NaN and inf unchanged."""
+    out = values.astype(np.float64, copy=True)
     finite = np.isfinite(values) & (values != 0)
     mag = np.floor(np.log10(np.abs(values[finite])))
     digits = (SIGNIFICANT - 1 - mag).astype(np.int64)
     ok = (digits >= 0) & (digits <= 22)
     scale = 10.0 ** digits[ok]
-    sub = values[finite]
+    sub = out[finite]
     sub[ok] = np.round(sub[ok] * scale) / scale
     out[finite] = sub
-    return out.tolist()
+    return out
 
 
-def _series(steps: np.ndarray, values: np.ndarray, times: np.ndarray, t0: int | None) -> list[Any]:
+def _series(steps: np.ndarray, values: np.ndarray, times: np.ndarray, t0: int | None) -> str:
+    """One curve as JavaScript text: ``[steps, values, ms since t0 (or null)]``, sorted by step and
+    downsampled to :data:`MAX_POINTS`."""
     order = np.argsort(steps, kind="stable")
     if len(order) > MAX_POINTS:
         order = order[downsample(steps[order].astype(np.float64), values[order], MAX_POINTS)]
     s, v, t = steps[order], values[order], times[order]
-    rel = None
-    if t0 is not None and (t >= 0).all():
-        rel = (t - t0).tolist()
-    return [s.tolist(), _rounded(v), rel]
+    rel = js_numbers(t - t0) if t0 is not None and (t >= 0).all() else "null"
+    return f"[{js_numbers(s)},{js_numbers(_rounded(v))},{rel}]"
 
 
-def run_data(run: Run, history: History | None) -> dict[str, Any]:
-    """What the browser may need of one run beyond its summary: curves and small text artifacts."""
-    curves: dict[str, Any] = {}
+def run_data(run: Run, history: History | None) -> tuple[dict[str, Any], dict[str, str]]:
+    """What the browser may need of one run beyond its summary: curves and small text artifacts.
+
+    Returns the JSON-able fields and the curves (metric key -> JavaScript text of :func:`_series`)."""
+    curves: dict[str, str] = {}
     t0 = None
     counts: dict[str, int] = {}
     if history is not None and len(history):
@@ -239,15 +241,22 @@ def run_data(run: Run, history: History | None) -> dict[str, Any]:
                 texts[art.path] = art.source.read_bytes().decode("utf-8", errors="replace")
             except OSError:
                 continue
-    return {"t0": t0, "curves": curves, "points": counts, "texts": texts,
-            "csv": urls.run_metrics_csv(run.experiment, run.id) if curves else None}
+    return ({"t0": t0, "points": counts, "texts": texts,
+             "csv": urls.run_metrics_csv(run.experiment, run.id) if curves else None}, curves)
 
 
 def data_script(run: Run, history: History | None) -> str:
-    """``runs/<exp>/<id>/data.js``: a classic script that files :func:`run_data` under the run's uid in
-    ``window.sitegenRunStore`` (numbers as JavaScript literals, so NaN and Infinity survive)."""
-    body = json.dumps(run_data(run, history), sort_keys=True, ensure_ascii=True, allow_nan=True,
-                      separators=(",", ":"))
+    """``runs/<exp>/<id>/data.js``: a classic script that files the run's data under its uid in
+    ``window.sitegenRunStore``: ``{csv, curves: {key: [steps, values, times]}, points, t0, texts}`` (numbers
+    as JavaScript literals, so NaN and Infinity survive)."""
+    fields, curves = run_data(run, history)
+
+    def js(value: Any) -> str:
+        return json.dumps(value, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+
+    curve_text = ",".join(f"{js(key)}:{text}" for key, text in sorted(curves.items()))
+    body = (f'{{"csv":{js(fields["csv"])},"curves":{{{curve_text}}},"points":{js(fields["points"])},'
+            f'"t0":{js(fields["t0"])},"texts":{js(fields["texts"])}}}')
     uid = json.dumps(run.uid, ensure_ascii=True)
     return f"(self.sitegenRunStore=self.sitegenRunStore||{{}})[{uid}]={body};\n"
 

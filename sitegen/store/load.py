@@ -6,6 +6,8 @@ file, line and field, and the item is skipped (or loaded without the broken part
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,13 @@ from .paths import describe_name, is_plain_file, is_run_id, is_slug, list_entrie
 from .yamlio import YamlDoc, YamlProblem, read_yaml
 
 RUNS, MODELS, DATASETS = "runs", "models", "datasets"
+LOAD_CHUNK = 32  # run folders a worker process loads at a time
+_FORKED: dict[str, Any] = {}  # the loader, inherited by forked worker processes
+
+
+def _load_chunk(todos: list[tuple[Path, str, str]]) -> list[Any]:
+    loader = _FORKED["loader"]
+    return [loader._load_one(todo) for todo in todos]
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -55,13 +64,15 @@ def flatten(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 class Loader:
     """Loads one source; keeps the diagnostics it finds."""
 
-    def __init__(self, root: Path, config: Config | None = None, *, with_history: bool = True, cache=None):
+    def __init__(self, root: Path, config: Config | None = None, *, with_history: bool = True, cache=None,
+                 jobs: int | None = None):
         self.root = root.resolve()
         self.diags = Diagnostics()
         self.config = config if config is not None else load_config(self.root, self.diags)
         self.with_history = with_history
         self.cache = cache  # a sitegen.cache.BuildCache, or None
         self.run_digests: dict[str, str] = {}
+        self.jobs = jobs  # processes that read run folders (default: all cores)
 
     # -- helpers ---------------------------------------------------------------------------------------
     def _rel(self, path: Path) -> str:
@@ -110,6 +121,7 @@ class Loader:
             return
         entries, links = list_entries(runs_dir)
         self._links(links, runs_dir)
+        found: list[tuple[Experiment, list[tuple[Path, str, str]]]] = []
         for entry in entries:
             if not entry.is_dir():
                 continue
@@ -118,7 +130,19 @@ class Loader:
                                  f"experiment folder name '{describe_name(entry.name)}' is not valid; expected "
                                  f"lowercase letters, digits, '.', '_' or '-', starting with a letter or digit")
                 continue
-            exp = self._load_experiment(runs_dir / entry.name, entry.name)
+            found.append(self._load_experiment(runs_dir / entry.name, entry.name))
+        loaded = iter(self._load_many([todo for _, todos in found for todo in todos]))
+        for exp, todos in found:
+            for _run_dir, slug, folder in todos:
+                run, diags, record, digest = next(loaded)
+                self.diags.extend(diags)
+                if digest is not None:
+                    self.run_digests[f"{slug}/{folder}"] = digest
+                if record is not None and self.cache is not None:
+                    self.cache.new_runs[f"{slug}/{folder}"] = record
+                if run is not None:
+                    exp.runs.append(run)
+            exp.runs.sort(key=lambda r: (r.start_time or datetime.min.replace(tzinfo=timezone.utc), r.id))
             project.experiments[exp.slug] = exp
             for run in exp.runs:
                 if run.uid in project.runs:
@@ -126,7 +150,8 @@ class Loader:
                 project.runs[run.uid] = run
         self._link_runs(project)
 
-    def _load_experiment(self, exp_dir: Path, slug: str) -> Experiment:
+    def _load_experiment(self, exp_dir: Path, slug: str) -> tuple[Experiment, list[tuple[Path, str, str]]]:
+        """The experiment's metadata, and its run folders to load: ``(run_dir, slug, folder)``."""
         exp = Experiment(slug=slug, title=slug)
         meta = exp_dir / "experiment.yaml"
         if is_plain_file(meta):
@@ -145,6 +170,7 @@ class Loader:
         exp.title = configured.get("title", exp.title)
         entries, links = list_entries(exp_dir)
         self._links(links, exp_dir)
+        todo = []
         for entry in entries:
             if not entry.is_dir():
                 continue
@@ -154,11 +180,35 @@ class Loader:
                                                      f"valid run id; expected letters, digits, '.', '_' or '-' "
                                                      f"(at most 128), starting with a letter or digit")
                 continue
-            run = self._load_run_cached(run_dir, slug, entry.name)
-            if run is not None:
-                exp.runs.append(run)
-        exp.runs.sort(key=lambda r: (r.start_time or datetime.min.replace(tzinfo=timezone.utc), r.id))
-        return exp
+            todo.append((run_dir, slug, entry.name))
+        return exp, todo
+
+    def _load_one(self, todo: tuple[Path, str, str]) -> tuple[Run | None, list[Diagnostic], dict | None, str | None]:
+        """One run with the diagnostics it raised, its build-cache record and content digest (when cached)."""
+        run_dir, slug, folder = todo
+        uid = f"{slug}/{folder}"
+        saved, self.diags = self.diags, Diagnostics()
+        try:
+            run = self._load_run_cached(run_dir, slug, folder)
+            record = self.cache.new_runs.pop(uid, None) if self.cache is not None else None
+            return run, list(self.diags), record, self.run_digests.pop(uid, None)
+        finally:
+            self.diags = saved
+
+    def _load_many(self, todos: list[tuple[Path, str, str]]) -> list[tuple[Run | None, list[Diagnostic], dict | None,
+                                                                             str | None]]:
+        """:meth:`_load_one` of every run folder, in order; in forked worker processes when there are many
+        (reading YAML and Parquet is most of a cold build's loading). The result does not depend on ``jobs``."""
+        jobs = max(1, min(self.jobs or os.cpu_count() or 1, len(todos) // LOAD_CHUNK or 1))
+        if jobs == 1 or "fork" not in multiprocessing.get_all_start_methods():
+            return [self._load_one(todo) for todo in todos]
+        chunks = [todos[i:i + LOAD_CHUNK] for i in range(0, len(todos), LOAD_CHUNK)]
+        _FORKED["loader"] = self
+        try:
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                return [item for part in pool.map(_load_chunk, chunks) for item in part]
+        finally:
+            _FORKED.clear()
 
     def _load_run_cached(self, run_dir: Path, experiment: str, folder: str) -> Run | None:
         """A run, from the build cache when its folder's content is what an earlier build read."""
@@ -442,14 +492,16 @@ def _strip_credentials(value: Any) -> Any:
 
 
 def load_project(source: str | Path, config: Config | None = None, *, with_history: bool = True,
-                 cache=None) -> Project:
-    """Load everything in ``source``. Problems are in ``project.diagnostics``; nothing here raises for bad input."""
+                 cache=None, jobs: int | None = None) -> Project:
+    """Load everything in ``source``. Problems are in ``project.diagnostics``; nothing here raises for bad input.
+
+    Run folders are read in ``jobs`` processes (default: all cores) when there are many."""
     root = Path(source)
     if not root.is_dir():
         from ..diagnostics import SitegenError
 
         raise SitegenError(f"source {str(root)!r} is not a directory")
-    loader = Loader(root, config, with_history=with_history, cache=cache)
+    loader = Loader(root, config, with_history=with_history, cache=cache, jobs=jobs)
     project = loader.load()
     project.run_digests = loader.run_digests
     return project

@@ -130,3 +130,34 @@ def test_helpers():
     assert flatten({"a": {"b": 1, "c": {"d": 2}}, "e": [1], "f": {}}) == {"a.b": 1, "a.c.d": 2, "e": [1], "f": {}}
     assert parse_time("2026-11-27T06:12:00+01:00").isoformat() == "2026-11-27T05:12:00+00:00"
     assert parse_time("2026-11-27T06:12:00Z").tzinfo is not None
+
+
+def test_many_runs_load_in_worker_processes_with_the_same_result(tmp_path: Path):
+    """Above a few dozen runs the folders are read in forked processes; runs, summaries, diagnostics and
+    their order are the same as when one process reads them all."""
+    from sitegen.cache import BuildCache
+    from sitegen.store import load as load_module
+
+    for e in range(2):
+        for i in range(load_module.LOAD_CHUNK * 2):
+            run_dir = write_run(tmp_path, f"exp{e}", f"r{i:03d}", params={"lr": i / 100, "api_key": "s3cr3t"},
+                                start_time=f"2026-11-{1 + i % 20:02d}T10:00:00Z")
+            write_metrics(run_dir, [("loss", s, 1.0 / (s + i + 1)) for s in range(5)])
+    (tmp_path / "runs" / "exp0" / "r007" / "run.yaml").write_text("id: r007\nstatus: [\n")  # broken YAML
+    (tmp_path / "runs" / "exp1" / "Bad Name").mkdir()
+
+    def snapshot(jobs: int):
+        cache = BuildCache(tmp_path / f"cache-{jobs}.json", "scope")
+        project = load_project(tmp_path, jobs=jobs, cache=cache)
+        runs = [(uid, r.name, r.params, r.redacted, {k: vars(m) for k, m in r.metrics.items()})
+                for uid, r in project.runs.items()]
+        return runs, list(project.diagnostics), project.run_digests, cache.new_runs
+
+    one, two = snapshot(1), snapshot(2)
+    assert one == two
+    runs, diags, digests, records = two
+    assert len(runs) == 2 * 2 * load_module.LOAD_CHUNK - 1
+    assert [r[0] for r in runs[:3]] == ["exp0/r000", "exp0/r020", "exp0/r040"]  # by start time, then id
+    assert any("exp0/r007/run.yaml" in d.path for d in diags) and any("Bad Name" in d.path for d in diags)
+    assert runs[0][2]["api_key"] != "s3cr3t" and runs[0][4]["loss"]["count"] == 5
+    assert len(digests) == len(records) + 1  # the broken run has a digest but no cache record

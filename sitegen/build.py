@@ -237,7 +237,7 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
           strict: bool = False, jobs: int | None = None, quiet: bool = True,
           progress: Callable[[int, int], None] | None = None, version: str | None = None,
           aliases: Iterable[str] = (), rev: str | None = None, search: bool = True,
-          version_context: Any = None, cache: bool = True) -> BuildResult:
+          version_context: Any = None, cache: bool = True, prepared: Any = None) -> BuildResult:
     """Build the site of ``source`` into ``output`` (default: the config's ``output``, relative to the source).
 
     Problems in the source become diagnostics and only the broken items are skipped; with ``strict`` any
@@ -248,6 +248,8 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
     into ``<output>/<version>/`` beside other versions (see :mod:`sitegen.versions`); ``search`` runs Pagefind.
     ``cache`` keeps what was read and rendered in ``.<output>.cache/`` beside the output, so the next build
     only re-reads and re-renders runs whose files (or whose neighbours, config or theme) changed.
+    ``prepared`` is :func:`sitegen.fastpath.prepare`'s result when the caller (the CLI) has just computed it
+    and found the site out of date; the build then does not compute the source's fingerprint again.
     """
     started = time.perf_counter()
     source = Path(source)
@@ -262,13 +264,13 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
         from .versions import build_version
         out = Path(output) if output is not None else source / load_config(source, Diagnostics()).output
         return build_version(build, source, out, version, list(aliases), **kwargs)
-    prepared = None
-    if cache and version_context is None:
-        unchanged = fastpath.noop_build(source, output, base_url=base_url, search=search, strict=strict,
-                                        started=started)
+    if not cache or version_context is not None:
+        prepared = None
+    elif prepared is None:
+        prepared = fastpath.prepare(source, output, base_url=base_url, search=search)
+        unchanged = fastpath.unchanged(prepared, output, strict=strict, started=started)
         if unchanged is not None:
             return unchanged  # type: ignore[return-value]  # same fields as a BuildResult
-        prepared = fastpath.prepare(source, output, base_url=base_url, search=search)
     out_hint = Path(output) if output is not None else source / load_config(source, Diagnostics()).output
     build_cache = BuildCache(cache_file(out_hint), cache_scope(source, base_url,
                                                                version_context.name if version_context else None)) \

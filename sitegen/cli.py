@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -75,11 +76,12 @@ def build(source, output, base_url, strict, jobs, quiet, fail_on_alert, site_ver
     console = Console(stderr=True)
     if aliases and not site_version:
         raise click.UsageError("--alias needs --version")
-    result = None
+    result = prepared = None
     if not site_version and not rev:
-        from .fastpath import noop_build  # light: decides before the build machinery is even imported
+        from . import fastpath  # light: decides before the build machinery is even imported
 
-        result = noop_build(source, output, base_url=base_url, search=not no_search, strict=strict, started=started)
+        prepared = fastpath.prepare(Path(source), output, base_url=base_url, search=not no_search)
+        result = fastpath.unchanged(prepared, output, strict=strict, started=started)
     if result is not None:
         _report(result, console, quiet, fail_on_alert, unchanged=True)
         return
@@ -88,7 +90,8 @@ def build(source, output, base_url, strict, jobs, quiet, fail_on_alert, site_ver
     from .build import BuildFailed
     from .build import build as run_build
 
-    run_build = functools.partial(run_build, version=site_version, aliases=aliases, rev=rev, search=not no_search)
+    run_build = functools.partial(run_build, version=site_version, aliases=aliases, rev=rev, search=not no_search,
+                                  prepared=prepared)
     try:
         if quiet or not console.is_terminal:
             result = run_build(source, output, base_url=base_url, strict=strict, jobs=jobs)

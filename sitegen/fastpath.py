@@ -138,13 +138,13 @@ def prepare(source: Path, output: str | Path | None, *, base_url: str | None, se
     return out, cache_dir, fingerprint(source, list(theme.dirs), {"base_url": base_url, "search": search})
 
 
-def noop_build(source: str | Path, output: str | Path | None = None, *, base_url: str | None = None,
-               search: bool = True, strict: bool = False, started: float | None = None) -> NoopResult | None:
-    """The last build's result when nothing changed since it (and the site is as it left it), else None."""
+def unchanged(prepared: tuple[Path, Path, str] | None, output: str | Path | None = None, *, strict: bool = False,
+              started: float | None = None) -> NoopResult | None:
+    """The last build's result when :func:`prepare`'s fingerprint says nothing changed since it (and the site
+    is as it left it), else None."""
     import time
 
     started = time.perf_counter() if started is None else started
-    prepared = prepare(Path(source), output, base_url=base_url, search=search)
     if prepared is None:
         return None
     out, cache_dir, print_ = prepared
@@ -155,3 +155,13 @@ def noop_build(source: str | Path, output: str | Path | None = None, *, base_url
     if result is None or (strict and result["diagnostics"]):
         return None
     return NoopResult(Path(output) if output is not None else out, result, time.perf_counter() - started)
+
+
+def noop_build(source: str | Path, output: str | Path | None = None, *, base_url: str | None = None,
+               search: bool = True, strict: bool = False, started: float | None = None) -> NoopResult | None:
+    """The last build's result when nothing changed since it (and the site is as it left it), else None."""
+    import time
+
+    started = time.perf_counter() if started is None else started
+    return unchanged(prepare(Path(source), output, base_url=base_url, search=search), output, strict=strict,
+                     started=started)

@@ -161,3 +161,26 @@ def test_many_runs_load_in_worker_processes_with_the_same_result(tmp_path: Path)
     assert any("exp0/r007/run.yaml" in d.path for d in diags) and any("Bad Name" in d.path for d in diags)
     assert runs[0][2]["api_key"] != "s3cr3t" and runs[0][4]["loss"]["count"] == 5
     assert len(digests) == len(records) + 1  # the broken run has a digest but no cache record
+
+
+def test_a_cached_load_reads_only_changed_runs_and_matches_a_fresh_load(tmp_path: Path):
+    from sitegen.cache import BuildCache
+    from sitegen.store import load as load_module
+
+    for i in range(load_module.LOAD_CHUNK * 3):
+        run_dir = write_run(tmp_path, "exp", f"r{i:03d}", params={"lr": i / 100})
+        write_metrics(run_dir, [("loss", s, 1.0 / (s + i + 1)) for s in range(5)])
+    first = BuildCache(tmp_path / "cache.json", "scope")
+    load_project(tmp_path, cache=first, jobs=2)
+    first.save()
+    write_metrics(tmp_path / "runs" / "exp" / "r005", [("loss", 0, 9.0), ("acc", 1, 0.5)])
+    write_run(tmp_path, "exp", "r006", params={"lr": 42})
+
+    cached = load_project(tmp_path, cache=BuildCache(tmp_path / "cache.json", "scope"), jobs=2)
+    fresh = load_project(tmp_path, jobs=1)
+    assert list(cached.runs) == list(fresh.runs)
+    for uid, run in fresh.runs.items():
+        other = cached.runs[uid]
+        assert (other.params, {k: vars(m) for k, m in other.metrics.items()}) == \
+            (run.params, {k: vars(m) for k, m in run.metrics.items()}), uid
+    assert cached.runs["exp/r005"].metrics["acc"].last == 0.5 and cached.runs["exp/r006"].params == {"lr": 42}

@@ -28,9 +28,9 @@ LOAD_CHUNK = 32  # run folders a worker process loads at a time
 _FORKED: dict[str, Any] = {}  # the loader, inherited by forked worker processes
 
 
-def _load_chunk(todos: list[tuple[Path, str, str]]) -> list[Any]:
-    loader = _FORKED["loader"]
-    return [loader._load_one(todo) for todo in todos]
+def _load_chunk(indexes: list[int]) -> list[Any]:
+    loader, todos = _FORKED["loader"], _FORKED["todos"]
+    return [loader._load_one(todos[i]) for i in indexes]
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -73,6 +73,7 @@ class Loader:
         self.cache = cache  # a sitegen.cache.BuildCache, or None
         self.run_digests: dict[str, str] = {}
         self.jobs = jobs  # processes that read run folders (default: all cores)
+        self._digests: dict[Path, str] = {}
 
     # -- helpers ---------------------------------------------------------------------------------------
     def _rel(self, path: Path) -> str:
@@ -199,25 +200,47 @@ class Loader:
                                                                              str | None]]:
         """:meth:`_load_one` of every run folder, in order; in forked worker processes when there are many
         (reading YAML and Parquet is most of a cold build's loading). The result does not depend on ``jobs``."""
-        jobs = max(1, min(self.jobs or os.cpu_count() or 1, len(todos) // LOAD_CHUNK or 1))
+        results: list[Any] = [None] * len(todos)
+        missing = list(range(len(todos)))
+        if self.cache is not None and self.with_history and self.cache.runs:
+            # runs the build cache knows are made from it here (quicker than handing them to a process)
+            missing = []
+            for i, (run_dir, slug, folder) in enumerate(todos):
+                if self.cache.run(f"{slug}/{folder}", self._run_digest(run_dir)) is not None:
+                    results[i] = self._load_one(todos[i])
+                else:
+                    missing.append(i)
+        jobs = max(1, min(self.jobs or os.cpu_count() or 1, len(missing) // LOAD_CHUNK or 1))
         if jobs == 1 or "fork" not in multiprocessing.get_all_start_methods():
-            return [self._load_one(todo) for todo in todos]
-        chunks = [todos[i:i + LOAD_CHUNK] for i in range(0, len(todos), LOAD_CHUNK)]
-        _FORKED["loader"] = self
+            for i in missing:
+                results[i] = self._load_one(todos[i])
+            return results
+        chunks = [missing[i:i + LOAD_CHUNK] for i in range(0, len(missing), LOAD_CHUNK)]
+        _FORKED.update(loader=self, todos=todos)
         try:
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                return [item for part in pool.map(_load_chunk, chunks) for item in part]
+                for chunk, part in zip(chunks, pool.map(_load_chunk, chunks)):
+                    for i, item in zip(chunk, part):
+                        results[i] = item
         finally:
             _FORKED.clear()
+        return results
+
+    def _run_digest(self, run_dir: Path) -> str:
+        """The content digest of a run folder that keys its build-cache record (computed once a build)."""
+        from ..cache import digest_json, tree_digest
+
+        digest = self._digests.get(run_dir)
+        if digest is None:
+            digest = self._digests[run_dir] = digest_json([tree_digest(run_dir), self.config.redact])
+        return digest
 
     def _load_run_cached(self, run_dir: Path, experiment: str, folder: str) -> Run | None:
         """A run, from the build cache when its folder's content is what an earlier build read."""
         if self.cache is None or not self.with_history:
             return self._load_run(run_dir, experiment, folder)
-        from ..cache import digest_json, tree_digest
-
         uid = f"{experiment}/{folder}"
-        digest = digest_json([tree_digest(run_dir), self.config.redact])
+        digest = self._run_digest(run_dir)
         self.run_digests[uid] = digest
         record = self.cache.run(uid, digest)
         if record is not None:

@@ -215,22 +215,13 @@ def _render_runs(project: Project, renderer: "Renderer", facts: Any, writer: Sit
         _JOB.clear()
 
 
-def _start_search_index(writer: SiteWriter) -> Callable[[], None]:
-    """Start the Pagefind index of the new site (all its HTML is written by now); returns the function that
-    waits for it and adds it to the site. The index is reused as it is when no page changed."""
-    previous = writer.output / site_search.PAGEFIND_DIR
-    if (writer.previous is not None and previous.is_dir()
-            and not any(p.endswith(".html") for p in writer.changed)):
-        return lambda: writer.adopt_tree(site_search.PAGEFIND_DIR, previous)
-    view = writer.contents()
-    proc = site_search.start_pagefind(view)
+def _start_search_index(writer: SiteWriter, jobs: int | None) -> Callable[[], None]:
+    """Start the Pagefind index of the new site (all its HTML is written by now), in shards: only shards
+    whose pages changed are indexed again (see :mod:`sitegen.search_index`). Returns the function that waits
+    for it and adds it to the site; its ``cancel`` stops the indexing when the build fails meanwhile."""
+    from . import search_index
 
-    def finish() -> None:
-        site_search.finish_pagefind(proc)
-        writer.adopt_tree(site_search.PAGEFIND_DIR, view / site_search.PAGEFIND_DIR)
-
-    finish.cancel = lambda: (proc.kill(), proc.wait())  # the build failed: stop indexing
-    return finish
+    return search_index.start(writer, jobs)
 
 
 def build(source: str | Path = ".", output: str | Path | None = None, *, base_url: str | None = None,
@@ -327,7 +318,7 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
                 progress(done, total)
         # Every HTML page is written: index them for search while the remaining files are made.
         lap("run_pages")
-        finish_search = _start_search_index(writer) if search else None
+        finish_search = _start_search_index(writer, jobs) if search else None
         try:
             _write_exports(project, config, renderer, writer, all_pages, version_context)
             if finish_search is not None:

@@ -1,26 +1,19 @@
-"""Site search: a Pagefind index of the built site, and a small title/tag index for file://.
+"""Site search: what each page tells Pagefind, and a small title/tag index for file://.
 
 Pages mark what Pagefind indexes (``data-pagefind-body`` on the main element of indexed pages) and carry
-metadata to filter on (kind, experiment, model, tag, status) that this module computes. Over HTTP the search box loads Pagefind;
-opened from file://, where browsers refuse to load its WebAssembly and modules, it falls back to
-``data/search-index.js`` (titles, kinds and tags assigned to a global) and says so.
+metadata to filter on (kind, experiment, model, tag, status) that this module computes. Over HTTP the search
+box loads Pagefind (the index is built in shards by :mod:`sitegen.search_index`); opened from file://, where
+browsers refuse to load its WebAssembly and modules, it falls back to ``data/search-index.js`` (titles, kinds
+and tags assigned to a global) and says so.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any, Iterable
 
 from . import urls
-from .diagnostics import SitegenError
 from .jsonutil import dumps_for_script
 from .model import Project, Run
-
-PAGEFIND_DIR = "pagefind"
-PAGEFIND_JS = "pagefind/pagefind.js"
 
 
 def _run_pages(project: Project) -> dict[str, Run]:
@@ -78,34 +71,3 @@ def fallback_index(facts: SearchFacts, pages: Iterable[Any]) -> str:
     """``data/search-index.js``: ``window.SITEGEN_SEARCH = [...]`` (a classic script, loadable from file://)."""
     records = [facts.record(p) for p in sorted(pages, key=lambda p: p.url) if getattr(p, "indexed", False)]
     return "window.SITEGEN_SEARCH = " + dumps_for_script(records) + ";\n"
-
-
-def pagefind_available() -> bool:
-    try:
-        from pagefind.service import _must_get_executable  # noqa: F401 - the binary ships with the package
-    except ImportError:
-        return False
-    return True
-
-
-def start_pagefind(site: Path) -> subprocess.Popen:
-    """Start indexing the HTML under ``site`` into ``site/pagefind/`` (see :func:`finish_pagefind`)."""
-    env = {**os.environ, "PAGEFIND_SITE": str(site)}
-    cmd = [sys.executable, "-m", "pagefind", "--site", str(site), "--output-subdir", PAGEFIND_DIR, "--silent",
-           "--keep-index-url"]  # result links end in a file name, like every link of the site
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-
-
-def finish_pagefind(proc: subprocess.Popen) -> None:
-    """Wait for a started Pagefind run; a failure is a clear error."""
-    out, err = proc.communicate()
-    if proc.returncode != 0:
-        detail = (err or out).strip().splitlines()
-        raise SitegenError("the search index could not be built (pagefind failed: "
-                           f"{detail[-1] if detail else 'exit ' + str(proc.returncode)}); "
-                           "build with search turned off or reinstall the pagefind package")
-
-
-def run_pagefind(site: Path) -> None:
-    """Index the HTML under ``site`` into ``site/pagefind/`` with the Pagefind binary."""
-    finish_pagefind(start_pagefind(site))

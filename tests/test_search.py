@@ -1,4 +1,8 @@
-"""Search: a Pagefind index over HTTP (with the site's CSP), the title/tag fallback from file://."""
+"""Search: a Pagefind index over HTTP (with the site's CSP), the title/tag fallback from file://.
+
+The index's shards (main pages, each experiment's runs) and their incremental rebuild are tested in
+tests/test_search_index.py.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,9 @@ import re
 import shutil
 import tomllib
 
-import pytest
 from conftest import REPO_ROOT, assert_no_browser_errors
 
-from sitegen.search import run_pagefind
+from sitegen.search_index import index_site
 
 RUN_ID = "20261105-091241-6a7ffb"  # churn/logreg-baseline: params.model.type = logistic_regression
 
@@ -21,6 +24,7 @@ def _csp() -> str:
 
 def test_index_and_filters_are_written(sample_site):
     assert (sample_site.output / "pagefind" / "pagefind.js").is_file()
+    assert (sample_site.output / "pagefind" / "runs" / "churn" / "1" / "pagefind-entry.json").is_file()
     page = sample_site.read(f"runs/churn/{RUN_ID}/index.html")
     assert "data-pagefind-body" in page
     for name, value in [("kind", "run"), ("experiment", "churn"), ("tag", "family=logreg; team=retention")]:
@@ -67,6 +71,7 @@ def test_pagefind_output_is_deterministic(sample_site, tmp_path):
     for name in ("a", "b"):
         tree = tmp_path / name
         shutil.copytree(sample_site.output, tree, ignore=shutil.ignore_patterns("pagefind"))
-        run_pagefind(tree)
-        trees.append({p.relative_to(tree): p.read_bytes() for p in (tree / "pagefind").rglob("*") if p.is_file()})
+        index_site(tree, tmp_path / f"{name}-index")
+        out = tmp_path / f"{name}-index"
+        trees.append({p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()})
     assert trees[0] and trees[0] == trees[1]

@@ -1,4 +1,5 @@
-/* sitegen: the search box. Over HTTP(S) it queries the Pagefind index (pagefind/ beside the pages);
+/* sitegen: the search box. Over HTTP(S) it queries the Pagefind index (pagefind/ beside the pages, with
+   the run shards it lists merged in);
    opened from file://, where browsers cannot load Pagefind, it searches the small title and tag index
    in data/search-index.js (window.SITEGEN_SEARCH) and says so. Filters are typed into the query:
    kind:run, experiment:churn, tag:team=vision, model:churn, status:failed (matched against the
@@ -73,11 +74,27 @@
     });
   }
 
+  /* The index comes in shards: pagefind/ (every page but run pages) and one per slice of an experiment's
+     runs, listed in pagefind/sitegen-shards.json; they are merged into the main one. */
+  function mergeShards(pf, src, baseUrl) {
+    return fetch(new URL("sitegen-shards.json", src).href).then(function (res) {
+      if (!res.ok) { throw new Error("cannot load the search shard list (" + res.status + ")"); }
+      return res.json();
+    }).then(function (manifest) {
+      return Promise.all((manifest.shards || []).map(function (shard) {
+        return pf.mergeIndex(new URL(shard.path, src).pathname, { baseUrl: baseUrl });
+      }));
+    });
+  }
+
   function pagefindEngine() {
     var src = new URL(form.getAttribute("data-pagefind"), window.location.href).href;
+    var baseUrl = new URL(".", root).pathname;
     return import(src).then(function (pf) {
-      return Promise.resolve(pf.options({ baseUrl: new URL(".", root).pathname })).then(function () {
+      return Promise.resolve(pf.options({ baseUrl: baseUrl })).then(function () {
         return pf.init ? pf.init() : null;
+      }).then(function () {
+        return mergeShards(pf, src, baseUrl);
       }).then(function () {
         return {
           note: null,

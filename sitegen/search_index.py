@@ -1,0 +1,336 @@
+"""The Pagefind index of a built site, in shards, so a rebuild re-indexes only what changed.
+
+Layout (site-root paths)::
+
+    pagefind/                          main shard: every page outside runs/; its pagefind.js is what the
+                                       search box loads
+    pagefind/runs/<experiment>/<n>/    run shard n (1, 2, ...) of an experiment: its run pages in path order,
+                                       RUNS_PER_SHARD a shard (data files only: entry, meta, index, fragments)
+    pagefind/sitegen-shards.json       SHARDS_FILE: the run shards the browser merges into the main index
+                                       (Pagefind's ``mergeIndex``), and the key of every shard's input
+
+A shard's key is a digest of its input pages (paths and content digests), the Pagefind version and the
+options it runs with. A shard whose key equals the previous build's (and whose files are still in place) is
+carried over as it is; the others are indexed by Pagefind processes, each over a directory of hard links to
+just that shard's pages, at most one per core at once, while the build writes its remaining files. Memory
+is bounded by the shard size (Pagefind holds a whole index in memory: about 0.3 MB a run page).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import threading
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from .diagnostics import SitegenError
+
+PAGEFIND_DIR = "pagefind"
+SHARDS_FILE = f"{PAGEFIND_DIR}/sitegen-shards.json"
+SHARDS_FORMAT = "sitegen.search-shards/1"
+RUN_SHARDS = "runs"  # run shards live in pagefind/runs/<experiment>/<n>/
+RUNS_PER_SHARD = 500  # bounds one Pagefind process (~150 MB, ~1.2 s) and what one changed run re-indexes
+MAX_INDEXERS = 8  # Pagefind processes at once, at most (and at most one per core)
+# Result links end in a file name, like every link of the site; output is written where the shard goes.
+PAGEFIND_OPTIONS = ("--silent", "--keep-index-url")
+# What a merged (non-primary) index needs; the JS, CSS and WebAssembly come from the main shard.
+_SHARD_DATA = ("pagefind-entry.json", "index/", "fragment/", "filter/")
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One Pagefind index: ``name`` is its folder under pagefind/ ("" for the main shard)."""
+
+    name: str
+    pages: tuple[str, ...]  # site paths of the HTML pages it indexes, sorted
+
+    @property
+    def prefix(self) -> str:
+        return f"{PAGEFIND_DIR}/{self.name}".rstrip("/")
+
+    @property
+    def main(self) -> bool:
+        return not self.name
+
+
+def plan(html_paths: Iterable[str], per_shard: int = RUNS_PER_SHARD) -> list[Shard]:
+    """The shards of a site with these HTML pages: the main shard first, then each experiment's run shards.
+
+    A run page is ``runs/<experiment>/...``; an experiment's pages are cut, in path order (run ids made by
+    the tracker sort by start time, so new runs land in the last shard), into shards of ``per_shard``."""
+    main: list[str] = []
+    runs: dict[str, list[str]] = {}
+    for path in html_paths:
+        parts = path.split("/")
+        if parts[0] == "runs" and len(parts) >= 3:
+            runs.setdefault(parts[1], []).append(path)
+        else:
+            main.append(path)
+    shards = [Shard("", tuple(sorted(main)))]
+    for experiment in sorted(runs):
+        pages = sorted(runs[experiment])
+        for n, start in enumerate(range(0, len(pages), per_shard), start=1):
+            shards.append(Shard(f"{RUN_SHARDS}/{experiment}/{n}", tuple(pages[start:start + per_shard])))
+    return shards
+
+
+def _shard_of(relpath: str) -> str | None:
+    """The shard whose output ``relpath`` (a site path under pagefind/) is, or None for SHARDS_FILE."""
+    if relpath == SHARDS_FILE:
+        return None
+    parts = relpath.split("/")
+    if len(parts) > 4 and parts[1] == RUN_SHARDS:
+        return "/".join(parts[1:4])
+    return ""
+
+
+@cache
+def pagefind_executable() -> str:
+    """The Pagefind binary (from the pagefind package, or PAGEFIND_BINARY_PATH), run directly: going
+    through ``python -m pagefind`` costs a Python start-up (0.1 s) per shard."""
+    try:
+        from pagefind.service import get_executable
+    except ImportError:
+        get_executable = None
+    binary = get_executable() if get_executable is not None else None
+    if binary is None:
+        raise SitegenError("the search index needs the Pagefind binary, which was not found (pip install "
+                           "'pagefind[extended]'); or build with search turned off (--no-search)")
+    return str(binary)
+
+
+@cache
+def pagefind_version() -> str:
+    """``pagefind 1.5.2`` -> ``1.5.2``: part of every shard's key (an upgrade re-indexes every shard)."""
+    try:
+        out = subprocess.run([pagefind_executable(), "--version"], capture_output=True, text=True, timeout=60,
+                             env=_clean_env())
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise SitegenError(f"cannot run the Pagefind binary {pagefind_executable()}: {exc}") from None
+    return out.stdout.strip().rpartition(" ")[2] or "unknown"
+
+
+def _clean_env() -> dict[str, str]:
+    """The environment without PAGEFIND_* settings, which Pagefind would read as options of its own."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("PAGEFIND_")}
+
+
+def _start_pagefind(site: Path, output: Path) -> subprocess.Popen:
+    # cwd: Pagefind reads a pagefind.yml/.toml/.json from its working directory; ``site`` has none.
+    cmd = [pagefind_executable(), "--site", str(site), "--output-path", str(output), *PAGEFIND_OPTIONS]
+    return subprocess.Popen(cmd, cwd=site, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=_clean_env())
+
+
+def _failure(proc: subprocess.Popen) -> str | None:
+    """Wait for a Pagefind process: None when it succeeded, else the last line it printed."""
+    out, err = proc.communicate()
+    if proc.returncode == 0:
+        return None
+    detail = (err or out).strip().splitlines()
+    return detail[-1] if detail else f"exit {proc.returncode}"
+
+
+def _error(where: str, failure: str) -> SitegenError:
+    return SitegenError(f"the search index could not be built (pagefind failed on {where}: {failure}); "
+                        "build with search turned off (--no-search) or reinstall the pagefind package")
+
+
+def index_site(site: Path, output: Path) -> None:
+    """Index every HTML page under ``site`` into ``output`` as one Pagefind index (no shards)."""
+    failure = _failure(_start_pagefind(site, output))
+    if failure is not None:
+        raise _error(str(site), failure)
+
+
+def shard_key(shard: Shard, digests: dict[str, str], version: str) -> str:
+    """What the shard's index depends on: its pages (paths and content), Pagefind's version and options."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(json.dumps([SHARDS_FORMAT, version, PAGEFIND_OPTIONS, shard.name,
+                         [[p, digests[p]] for p in shard.pages]]).encode("utf-8"))
+    return h.hexdigest()
+
+
+def shards_file(shards: list[Shard], keys: dict[str, str], version: str) -> bytes:
+    """SHARDS_FILE: ``shards`` lists the run shards (folders relative to pagefind/) for the browser."""
+    data = {"format": SHARDS_FORMAT, "pagefind": version,
+            "main": {"pages": len(shards[0].pages), "key": keys[""]},
+            "shards": [{"path": s.name + "/", "pages": len(s.pages), "key": keys[s.name]} for s in shards[1:]]}
+    return (json.dumps(data, indent=1, sort_keys=True) + "\n").encode("utf-8")
+
+
+def _previous_keys(writer: Any) -> dict[str, str]:
+    """Shard name -> key, from the previous site's SHARDS_FILE (empty when there is none)."""
+    previous = writer.previous or {}
+    if SHARDS_FILE not in previous or not writer.still_there({SHARDS_FILE: previous[SHARDS_FILE]}):
+        return {}
+    try:
+        data = json.loads((writer.output / SHARDS_FILE).read_text("utf-8"))
+        if data.get("format") != SHARDS_FORMAT:
+            return {}
+        keys = {"": data["main"]["key"]}
+        keys.update({s["path"].rstrip("/"): s["key"] for s in data["shards"]})
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+    return {k: v for k, v in keys.items() if isinstance(v, str)}
+
+
+def _previous_files(writer: Any) -> dict[str, dict[str, str]]:
+    """Shard name -> {site path: digest} of that shard's files in the previous site."""
+    out: dict[str, dict[str, str]] = {}
+    for relpath, digest in (writer.previous or {}).items():
+        if relpath.startswith(PAGEFIND_DIR + "/"):
+            name = _shard_of(relpath)
+            if name is not None:
+                out.setdefault(name, {})[relpath] = digest
+    return out
+
+
+def _page_source(writer: Any, relpath: str) -> Path:
+    """Where a page of the new site is now: written by this build (staging) or unchanged (output)."""
+    staged = writer.staging / relpath
+    return staged if staged.exists() else writer.output / relpath
+
+
+def _link_pages(writer: Any, pages: Iterable[str], view: Path) -> None:
+    """A directory with just these pages, at their site paths (hard links; copies across file systems)."""
+    made: set[Path] = set()
+    for relpath in pages:
+        target = view / relpath
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        source = _page_source(writer, relpath)
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copyfile(source, target)
+
+
+def _keep_data_only(directory: Path) -> None:
+    """Remove what a merged index does not need (pagefind.js, UI scripts and styles, WebAssembly)."""
+    for path in sorted(directory.rglob("*"), reverse=True):
+        rel = path.relative_to(directory).as_posix()
+        if path.is_file() and not (rel.startswith(_SHARD_DATA) or rel.endswith(".pf_meta")):
+            path.unlink()
+
+
+class _Indexers:
+    """Pagefind processes over shards, ``limit`` at once, each started by a thread of a small pool."""
+
+    def __init__(self, writer: Any, shards: list[Shard], outputs: dict[str, Path], work: Path, limit: int):
+        self.writer, self.outputs, self.work = writer, outputs, work
+        self._lock = threading.Lock()
+        self._procs: list[subprocess.Popen] = []
+        self._cancelled = False
+        self._pool = ThreadPoolExecutor(max_workers=max(1, limit), thread_name_prefix="sitegen-pagefind")
+        self.futures: list[tuple[Shard, Future]] = [(s, self._pool.submit(self._index, s)) for s in shards]
+
+    def _index(self, shard: Shard) -> str | None:
+        """Index one shard; the error text when Pagefind failed, None when it succeeded (or was cancelled)."""
+        view = self.work / "view" / (shard.name or "main")
+        _link_pages(self.writer, shard.pages, view)
+        with self._lock:
+            if self._cancelled:
+                return None
+            proc = _start_pagefind(view, self.outputs[shard.name])
+            self._procs.append(proc)
+        failure = _failure(proc)
+        if self._cancelled or failure is not None:
+            return failure if not self._cancelled else None
+        if not shard.main:
+            _keep_data_only(self.outputs[shard.name])
+        shutil.rmtree(view, ignore_errors=True)
+        return None
+
+    def wait(self) -> None:
+        """Wait for every shard; the first failure stops the others (running ones are killed) and is raised."""
+        shard_of = {future: shard for shard, future in self.futures}
+        pending = set(shard_of)
+        while pending:
+            done, pending = futures_wait(pending, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: shard_of[f].name):
+                error = future.exception()
+                failure = str(error) if isinstance(error, OSError) else None if error else future.result()
+                if error is not None and failure is None:
+                    self.cancel()
+                    raise error
+                if failure is not None:
+                    self.cancel()
+                    shard = shard_of[future]
+                    raise _error(f"shard {shard.prefix}/" if shard.name else "the main shard", failure)
+        self._pool.shutdown(wait=True)
+
+    def cancel(self) -> None:
+        """Stop: kill running Pagefind processes, start no more, wait for the threads."""
+        with self._lock:
+            self._cancelled = True
+            for proc in self._procs:
+                if proc.poll() is None:
+                    proc.kill()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _limit(jobs: int | None, tasks: int) -> int:
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(jobs or cores, cores, MAX_INDEXERS, tasks))
+
+
+def start(writer: Any, jobs: int | None = None) -> Callable[[], None]:
+    """Start indexing the new site written by ``writer`` (a :class:`~sitegen.output.SiteWriter` whose
+    HTML pages are all written); returns the function that waits and adds the index to the site. That
+    function has a ``cancel`` attribute that stops the indexing (for a build that failed meanwhile)."""
+    digests = {p: d for p, d in writer.manifest.items() if p.endswith(".html") and not p.startswith(PAGEFIND_DIR + "/")}
+    shards = plan(digests)
+    version = pagefind_version()
+    keys = {s.name: shard_key(s, digests, version) for s in shards}
+    before, files_before = _previous_keys(writer), _previous_files(writer)
+    carried: dict[str, dict[str, str]] = {}
+    stale: list[Shard] = []
+    for shard in shards:
+        files = files_before.get(shard.name, {})
+        if before.get(shard.name) == keys[shard.name] and files and writer.still_there(files):
+            carried[shard.name] = files
+        else:
+            stale.append(shard)
+    work = writer.staging.parent / f"{writer.staging.name}-search"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    # Run shards are written in place in the staging directory; the main shard beside it (its folder holds
+    # the run shards' folders), then copied in.
+    outputs = {s.name: (work / "main-index" if s.main else writer.staging / s.prefix) for s in stale}
+    stale.sort(key=lambda s: (not s.main, -len(s.pages), s.name))  # longest first: the wait is shortest
+    indexers = _Indexers(writer, stale, outputs, work, _limit(jobs, len(stale))) if stale else None
+
+    def finish() -> None:
+        try:
+            if indexers is not None:
+                indexers.wait()
+            for shard in shards:
+                if shard.name in carried:
+                    files = carried[shard.name]
+                    writer.carry_over(files, sum((writer.output / p).stat().st_size for p in files))
+                else:
+                    writer.adopt_tree(shard.prefix, outputs[shard.name])
+            writer.write_bytes(SHARDS_FILE, shards_file(shards, keys, version))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def cancel() -> None:
+        if indexers is not None:
+            indexers.cancel()
+        shutil.rmtree(work, ignore_errors=True)
+
+    finish.cancel = cancel  # type: ignore[attr-defined]
+    return finish

@@ -1,0 +1,189 @@
+"""The Pagefind index in shards: main pages at pagefind/, each experiment's runs at pagefind/runs/<e>/<n>/,
+merged by the browser; a rebuild indexes only shards whose pages changed; failures stop every indexer."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import stat
+import time
+from pathlib import Path
+
+import pytest
+from conftest import assert_no_browser_errors, build_site
+from sources import write_run, write_yaml
+
+from sitegen import search_index
+from sitegen.diagnostics import SitegenError
+from sitegen.search_index import SHARDS_FILE, plan
+
+ALPHA_RUNS = ("a-run-1", "a-run-2")
+
+
+def _source(root: Path) -> Path:
+    """Two experiments; every run has a word of its own (its name) to search for."""
+    write_yaml(root / "sitegen.yaml", {"title": "Shards", "card": {"required_sections": []}})
+    write_run(root, "alpha", "a-run-1", name="Zebracorn", params={"lr": 0.1})
+    write_run(root, "alpha", "a-run-2", name="Marmoset", params={"lr": 0.2})
+    write_run(root, "beta", "b-run-1", name="Quokkaline", params={"lr": 0.3})
+    return root
+
+
+def _tree(site: Path, folder: str) -> dict[str, tuple[int, int, bytes]]:
+    """Every file under ``folder`` of the site: (inode, mtime_ns, bytes), to tell rewritten files apart."""
+    out = {}
+    for path in sorted((site / folder).rglob("*")):
+        if path.is_file():
+            st = path.stat()
+            out[path.relative_to(site).as_posix()] = (st.st_ino, st.st_mtime_ns, path.read_bytes())
+    return out
+
+
+def _shards(site: Path) -> dict[str, str]:
+    data = json.loads((site / SHARDS_FILE).read_text())
+    return {"": data["main"]["key"], **{s["path"]: s["key"] for s in data["shards"]}}
+
+
+@pytest.fixture
+def indexed(monkeypatch):
+    """The shards Pagefind is started on (the real Pagefind still runs), as their view folder names."""
+    seen: list[str] = []
+    real = search_index._start_pagefind
+
+    def spy(site: Path, output: Path):
+        seen.append(site.name if site.name == "main" else "/".join(site.parts[-3:]))
+        return real(site, output)
+
+    monkeypatch.setattr(search_index, "_start_pagefind", spy)
+    return seen
+
+
+def test_plan_splits_main_pages_from_each_experiments_runs():
+    pages = ["index.html", "experiments/a/index.html", "404.html", "runs/b/r1/index.html",
+             *[f"runs/a/r{i}/index.html" for i in (3, 1, 2)]]
+    shards = plan(pages, per_shard=2)
+    assert [s.name for s in shards] == ["", "runs/a/1", "runs/a/2", "runs/b/1"]
+    assert shards[0].pages == ("404.html", "experiments/a/index.html", "index.html")
+    assert shards[1].pages == ("runs/a/r1/index.html", "runs/a/r2/index.html")
+    assert shards[2].pages == ("runs/a/r3/index.html",) and shards[3].pages == ("runs/b/r1/index.html",)
+    assert [s.prefix for s in shards] == ["pagefind", "pagefind/runs/a/1", "pagefind/runs/a/2", "pagefind/runs/b/1"]
+
+
+def test_shards_are_written_and_listed(tmp_path):
+    site = build_site(_source(tmp_path / "src"), tmp_path / "site").output
+    assert (site / "pagefind" / "pagefind.js").is_file()
+    for shard in ("alpha", "beta"):
+        folder = site / "pagefind" / "runs" / shard / "1"
+        assert (folder / "pagefind-entry.json").is_file() and list((folder / "fragment").iterdir())
+        # a merged index loads only data: the scripts and WebAssembly come from the main shard
+        assert not list(folder.glob("*.js")) and not list(folder.glob("wasm.*"))
+    data = json.loads((site / SHARDS_FILE).read_text())
+    assert [(s["path"], s["pages"]) for s in data["shards"]] == [("runs/alpha/1/", 2), ("runs/beta/1/", 1)]
+    assert data["pagefind"] == search_index.pagefind_version()
+    # run pages are indexed in their experiment's shard only: the main shard counts every other page
+    html = [p for p in site.rglob("*.html") if not p.relative_to(site).as_posix().startswith("pagefind/")]
+    assert data["main"]["pages"] == len(html) - 3
+
+
+def test_search_over_http_finds_runs_of_each_experiment(tmp_path, serve_dir, page):
+    site = build_site(_source(tmp_path / "src"), tmp_path / "site").output
+    base = serve_dir(site)
+    page.goto(base + "index.html")
+    box = page.locator("#site-search-input")
+    for word, target in [("Zebracorn", "runs/alpha/a-run-1/index.html"), ("Quokkaline", "runs/beta/b-run-1/index.html")]:
+        box.fill(word)
+        page.locator(f'.search-results a[href$="{target}"]').first.wait_for()
+        assert page.locator(".search-note").count() == 0  # Pagefind, not the title fallback
+    page.locator('.search-results a[href$="runs/beta/b-run-1/index.html"]').first.click()
+    page.wait_for_url(re.compile(r".*/runs/beta/b-run-1/index\.html$"))
+    page.sitegen_errors[:] = [e for e in page.sitegen_errors if "/favicon.ico" not in e]
+    assert_no_browser_errors(page)
+
+
+def test_rebuild_indexes_only_the_changed_experiment_and_the_main_pages(tmp_path, indexed):
+    source = _source(tmp_path / "src")
+    site = build_site(source, tmp_path / "site").output
+    assert sorted(indexed) == ["main", "runs/alpha/1", "runs/beta/1"]
+    keys, beta = _shards(site), _tree(site, "pagefind/runs/beta")
+    time.sleep(0.01)  # a rewritten file would get another mtime
+    indexed.clear()
+    write_run(source, "alpha", "a-run-2", name="Marmoset", params={"lr": 0.25})
+    build_site(source, site)
+    assert sorted(indexed) == ["main", "runs/alpha/1"]
+    assert _tree(site, "pagefind/runs/beta") == beta  # same files, not even rewritten
+    now = _shards(site)
+    assert now["runs/beta/1/"] == keys["runs/beta/1/"] and now["runs/alpha/1/"] != keys["runs/alpha/1/"]
+    # the result equals a cold build of the same source, byte for byte
+    cold = build_site(source, tmp_path / "cold").output
+    assert {k: v[2] for k, v in _tree(site, "pagefind").items()} == \
+        {k: v[2] for k, v in _tree(cold, "pagefind").items()}
+    # nothing changed: nothing indexed
+    indexed.clear()
+    build_site(source, site, cache=False)
+    assert indexed == []
+
+
+def test_a_removed_experiment_loses_its_shard(tmp_path, indexed):
+    source = _source(tmp_path / "src")
+    site = build_site(source, tmp_path / "site").output
+    shutil.rmtree(source / "runs" / "beta")
+    indexed.clear()
+    build_site(source, site)
+    assert sorted(indexed) == ["main"]  # the alpha shard's pages did not change
+    assert not (site / "pagefind" / "runs" / "beta").exists()
+    assert [s["path"] for s in json.loads((site / SHARDS_FILE).read_text())["shards"]] == ["runs/alpha/1/"]
+
+
+def test_a_deleted_shard_file_is_indexed_again(tmp_path, indexed):
+    source = _source(tmp_path / "src")
+    site = build_site(source, tmp_path / "site").output
+    entry = site / "pagefind" / "runs" / "beta" / "1" / "pagefind-entry.json"
+    entry.unlink()
+    indexed.clear()
+    build_site(source, site, cache=False)
+    assert indexed == ["runs/beta/1"] and entry.is_file()
+
+
+def _fake_pagefind(path: Path, body: str) -> Path:
+    """An executable standing in for Pagefind: answers --version like it, then runs ``body`` (sh)."""
+    path.write_text("#!/bin/sh\n"
+                    'if [ "$1" = "--version" ]; then echo "pagefind 0.0.0-test"; exit 0; fi\n' + body)
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+@pytest.fixture
+def fake_pagefind(monkeypatch, tmp_path):
+    def use(body: str) -> Path:
+        fake = _fake_pagefind(tmp_path / "fake-pagefind", body)
+        monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(fake))
+        return fake
+
+    search_index.pagefind_executable.cache_clear()
+    search_index.pagefind_version.cache_clear()
+    yield use
+    search_index.pagefind_executable.cache_clear()
+    search_index.pagefind_version.cache_clear()
+
+
+def test_a_failing_indexer_is_a_clear_error_and_stops_the_others(tmp_path, fake_pagefind, monkeypatch):
+    source = _source(tmp_path / "src")
+    monkeypatch.setattr(search_index, "_limit", lambda jobs, tasks: tasks)  # all three at once, any machine
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    # the shard of alpha fails at once; every other indexer would hang for a minute
+    fake_pagefind(f'echo $$ > "{pids}/$$"\n'
+                  'case "$2" in */runs/alpha/1) sleep 0.2; echo "error: the disk is on fire" >&2; exit 3;; esac\n'
+                  "exec sleep 60\n")
+    started = time.monotonic()
+    with pytest.raises(SitegenError, match="pagefind failed on shard pagefind/runs/alpha/1/: error: the disk is on fire"):
+        build_site(source, tmp_path / "site")
+    assert time.monotonic() - started < 30
+    assert not (tmp_path / "site").exists()  # nothing published
+    assert not [p for p in tmp_path.iterdir() if ".staging-" in p.name]
+    for pid_file in pids.iterdir():  # every indexer that was started is gone
+        pid = int(pid_file.read_text())
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)

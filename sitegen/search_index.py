@@ -244,8 +244,10 @@ class _Indexers:
             proc = _start_pagefind(view, self.outputs[shard.name])
             self._procs.append(proc)
         failure = _failure(proc)
-        if self._cancelled or failure is not None:
-            return failure if not self._cancelled else None
+        if self._cancelled:
+            return None
+        if failure is not None:
+            return failure
         if not shard.main:
             _keep_data_only(self.outputs[shard.name])
         shutil.rmtree(view, ignore_errors=True)
@@ -259,10 +261,10 @@ class _Indexers:
             done, pending = futures_wait(pending, return_when=FIRST_COMPLETED)
             for future in sorted(done, key=lambda f: shard_of[f].name):
                 error = future.exception()
-                failure = str(error) if isinstance(error, OSError) else None if error else future.result()
-                if error is not None and failure is None:
+                if error is not None and not isinstance(error, OSError):
                     self.cancel()
                     raise error
+                failure = str(error) if error is not None else future.result()
                 if failure is not None:
                     self.cancel()
                     shard = shard_of[future]
@@ -291,7 +293,8 @@ def start(writer: Any, jobs: int | None = None) -> Callable[[], None]:
     """Start indexing the new site written by ``writer`` (a :class:`~sitegen.output.SiteWriter` whose
     HTML pages are all written); returns the function that waits and adds the index to the site. That
     function has a ``cancel`` attribute that stops the indexing (for a build that failed meanwhile)."""
-    digests = {p: d for p, d in writer.manifest.items() if p.endswith(".html") and not p.startswith(PAGEFIND_DIR + "/")}
+    digests = {p: d for p, d in writer.manifest.items()
+               if p.endswith(".html") and not p.startswith(PAGEFIND_DIR + "/")}
     shards = plan(digests)
     version = pagefind_version()
     keys = {s.name: shard_key(s, digests, version) for s in shards}
@@ -310,7 +313,7 @@ def start(writer: Any, jobs: int | None = None) -> Callable[[], None]:
     # Run shards are written in place in the staging directory; the main shard beside it (its folder holds
     # the run shards' folders), then copied in.
     outputs = {s.name: (work / "main-index" if s.main else writer.staging / s.prefix) for s in stale}
-    stale.sort(key=lambda s: (not s.main, -len(s.pages), s.name))  # longest first: the wait is shortest
+    stale.sort(key=lambda s: (not s.main, -len(s.pages), s.name))  # big ones first: the last to end is small
     indexers = _Indexers(writer, stale, outputs, work, _limit(jobs, len(stale))) if stale else None
 
     def finish() -> None:

@@ -123,28 +123,38 @@ _JOB: dict[str, Any] = {}
 CHUNK = 16
 
 
+def _page_key(uid: str) -> tuple[Any, str | None]:
+    """The run's provenance facts and the cache key of its published files: a digest of everything they show."""
+    project, facts = _JOB["project"], _JOB["facts"]
+    run = project.runs[uid]
+    prov = provenance_pages.run_provenance(facts, run, urls.run(run.experiment, run.id))
+    if _JOB.get("cache") is None or uid not in project.run_digests:
+        return prov, None
+    exp = project.experiments[run.experiment]
+    neighbours = [(u, project.runs[u].name) for u in [run.parent, *run.children] if u in project.runs]
+    return prov, digest_json([_JOB["global_key"], project.run_digests[uid], exp.slug, exp.title, exp.primary_metric,
+                              exp.goal, neighbours, prov])
+
+
+def _carry_over(uid: str, writer: SiteWriter) -> tuple[Page, dict[str, Any]] | None:
+    """When the cache knows this run with the same key and the previous site still has exactly the files
+    it wrote, nothing is read, rendered or written: the files are carried over as they are."""
+    cache: BuildCache | None = _JOB.get("cache")
+    _prov, key = _page_key(uid)
+    record = cache.page(uid, key) if cache is not None and key is not None else None
+    if record is None or not writer.still_there(record["files"]):
+        return None
+    writer.carry_over(record["files"], record["bytes"])
+    return Page(**record["page"]), record
+
+
 def _render_run(uid: str, writer: SiteWriter) -> tuple[Page, dict[str, Any]]:
     """Everything published for one run: its page, metrics.csv, data.js, PROV-JSON and artifact files.
 
-    Returns the page (without its context) and the cache record of what was written. When the cache
-    knows this run with the same key and the previous site still has exactly those files, nothing is
-    read, rendered or written: the files are carried over as they are.
-    """
-    project, renderer, facts = _JOB["project"], _JOB["renderer"], _JOB["facts"]
-    cache: BuildCache | None = _JOB.get("cache")
+    Returns the page (without its context) and the cache record of what was written."""
+    project, renderer = _JOB["project"], _JOB["renderer"]
     run = project.runs[uid]
-    url = urls.run(run.experiment, run.id)
-    prov = provenance_pages.run_provenance(facts, run, url)
-    key = None
-    if cache is not None and uid in project.run_digests:
-        exp = project.experiments[run.experiment]
-        neighbours = [(u, project.runs[u].name) for u in [run.parent, *run.children] if u in project.runs]
-        key = digest_json([_JOB["global_key"], project.run_digests[uid], exp.slug, exp.title, exp.primary_metric,
-                           exp.goal, neighbours, prov])
-        record = cache.page(uid, key)
-        if record is not None and writer.still_there(record["files"]):
-            writer.carry_over(record["files"], record["bytes"])
-            return Page(**record["page"]), record
+    prov, key = _page_key(uid)
     part = writer.child()
     history = run_pages.load_history(run)
     page = run_pages.run_page(run, project, history)
@@ -190,7 +200,6 @@ def _render_runs(project: Project, renderer: "Renderer", facts: Any, writer: Sit
 
     The output does not depend on ``jobs``: every run's files are made the same way in any process."""
     uids = sorted(project.runs)
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(uids) // CHUNK or 1))
     _JOB.update(project=project, renderer=renderer, facts=facts, writer=writer, cache=cache, global_key=global_key)
 
     def keep(uid: str, record: dict[str, Any]) -> None:
@@ -198,6 +207,17 @@ def _render_runs(project: Project, renderer: "Renderer", facts: Any, writer: Sit
             cache.new_pages[uid] = record
 
     try:
+        if cache is not None and cache.pages:  # runs whose files are unchanged are carried over right here
+            todo = []
+            for uid in uids:
+                carried = _carry_over(uid, writer)
+                if carried is None:
+                    todo.append(uid)
+                    continue
+                keep(uid, carried[1])
+                yield carried[0]
+            uids = todo
+        jobs = max(1, min(jobs or os.cpu_count() or 1, len(uids) // CHUNK or 1))
         if jobs == 1 or "fork" not in multiprocessing.get_all_start_methods():
             for uid in uids:
                 page, record = _render_run(uid, writer)
@@ -222,6 +242,24 @@ def _start_search_index(writer: SiteWriter, jobs: int | None) -> Callable[[], No
     from . import search_index
 
     return search_index.start(writer, jobs)
+
+
+def _write_pages(project: Project, facts: Any, renderer: Renderer, writer: SiteWriter, version_context: Any,
+                 lap: Callable[[str], None], progress: Callable[[int, int], None] | None) -> list[Page]:
+    """Every page that is not a run page: dashboard, experiments, models, datasets, comparisons, lineage,
+    history, 404 (and a version's extra pages)."""
+    fixed: list[Page] = [*dashboard.pages(project), *experiment.pages(project), *models.pages(project),
+                         *datasets.pages(project), *compare.pages(project), *notfound.pages(project),
+                         *versions.extra_pages(project, version_context)]
+    fixed += [*lineage_pages.pages(project, facts), *history_pages.pages(project, facts)]
+    total = len(fixed) + len(project.runs)
+    for done, page in enumerate(fixed, 1):
+        provenance_pages.enrich(page, facts)
+        writer.write_text(page.url, renderer.render(page))
+        if progress:
+            progress(done, total)
+    lap("site_pages")
+    return fixed
 
 
 def build(source: str | Path = ".", output: str | Path | None = None, *, base_url: str | None = None,
@@ -293,40 +331,30 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
         facts = provenance_pages.gather(project)  # lineage graph, one git log pass, integrity checks
         lap("facts")
         renderer.site["version"] = version_context.site_context() if version_context else None
-        fixed: list[Page] = [*dashboard.pages(project), *experiment.pages(project), *models.pages(project),
-                             *datasets.pages(project), *compare.pages(project), *notfound.pages(project),
-                             *versions.extra_pages(project, version_context)]
-        fixed += [*lineage_pages.pages(project, facts), *history_pages.pages(project, facts)]
-        total = len(fixed) + len(project.runs)
-        done = 0
-        all_pages: list[Page] = []
-        for page in fixed:
-            provenance_pages.enrich(page, facts)
-            writer.write_text(page.url, renderer.render(page))
-            all_pages.append(page)
-            done += 1
-            if progress:
-                progress(done, total)
-        lap("site_pages")
-        global_key = digest_json([[tree_digest(d) for d in theme.dirs], assets, renderer.site,
-                                  (source / "sitegen.yaml").read_bytes().hex() if (source / "sitegen.yaml").is_file()
-                                  else None])
-        for page in _render_runs(project, renderer, facts, writer, jobs, build_cache, global_key):
-            all_pages.append(page)
-            done += 1
-            if progress:
-                progress(done, total)
-        # Every HTML page is written: index them for search while the remaining files are made.
-        lap("run_pages")
-        finish_search = _start_search_index(writer, jobs) if search else None
+        finish_exports, finish_search = _start_exports(project, writer), None
         try:
-            _write_exports(project, config, renderer, writer, all_pages, version_context)
+            all_pages = _write_pages(project, facts, renderer, writer, version_context, lap, progress)
+            global_key = digest_json([[tree_digest(d) for d in theme.dirs], assets, renderer.site,
+                                      (source / "sitegen.yaml").read_bytes().hex()
+                                      if (source / "sitegen.yaml").is_file() else None])
+            total = len(all_pages) + len(project.runs)
+            for page in _render_runs(project, renderer, facts, writer, jobs, build_cache, global_key):
+                all_pages.append(page)
+                if progress:
+                    progress(len(all_pages), total)
+            # Every HTML page is written: index them for search while the remaining files are made.
+            lap("run_pages")
+            finish_search = _start_search_index(writer, jobs) if search else None
+            _page_exports(config, renderer, writer, all_pages, version_context)
+            finish_exports()
+            finish_exports = None
             if finish_search is not None:
                 finish_search()
                 finish_search = None
-        finally:
-            if finish_search is not None and hasattr(finish_search, "cancel"):
-                finish_search.cancel()
+        finally:  # the build failed: stop what still runs beside it
+            for unfinished in (finish_exports, finish_search):
+                if unfinished is not None and hasattr(unfinished, "cancel"):
+                    unfinished.cancel()
         lap("exports_and_search")
         writer.publish()
         if build_cache is not None:
@@ -343,9 +371,8 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
                        alerts=project_alerts(project))
 
 
-def _write_exports(project: Project, config: Any, renderer: Renderer, writer: SiteWriter, all_pages: list[Page],
-                   version_context: Any) -> None:
-    """The site's files that are not pages: cards, PROV, data exports, headers, sitemap, feed, indexes."""
+def _project_exports(project: Project, writer: SiteWriter) -> None:
+    """The files made from the project alone: cards, PROV, run tables, headers, feed, snapshot."""
     for path, text in hf_card.files(project):  # models/<m>/<n>/README.md, Hugging Face card format
         writer.write_text(path, text)
     for path, text in prov_export.files(project, runs=False):  # PROV-JSON per model version and site
@@ -353,12 +380,58 @@ def _write_exports(project: Project, config: Any, renderer: Renderer, writer: Si
     writer.write_text(urls.RUNS_CSV, runs_export.to_csv(project))
     writer.write_text(urls.RUNS_JSON, runs_export.to_json(project))
     writer.write_text(headers.HEADERS_FILE, headers.headers_file())
-    if config.base_url:
-        writer.write_text(urls.SITEMAP, _sitemap(config.base_url, all_pages))
     writer.write_text(urls.FEED, feed.to_atom(project))
     writer.write_text(urls.SNAPSHOT, diff.snapshot_json(project))
+
+
+def _page_exports(config: Any, renderer: Renderer, writer: SiteWriter, all_pages: list[Page],
+                  version_context: Any) -> None:
+    """The files made from the list of pages: sitemap, the file:// search index, the version's page list."""
+    if config.base_url:
+        writer.write_text(urls.SITEMAP, _sitemap(config.base_url, all_pages))
     writer.write_text(urls.SEARCH_FALLBACK, site_search.fallback_index(renderer.search, all_pages))
     if version_context is not None:
         version_context.pages = sorted(p.url for p in all_pages)
         writer.write_text(urls.PAGES_MANIFEST,
                           versions.pages_manifest(version_context.name, version_context.pages))
+
+
+def _exports_process(conn: Any) -> None:
+    """In a forked process: write :func:`_project_exports` and send back what was written (or the error)."""
+    _worker_init()
+    try:
+        part = _JOB["writer"].child()
+        _project_exports(_JOB["project"], part)
+        conn.send(("ok", part.part()))
+    except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
+        conn.send(("error", exc))
+    finally:
+        conn.close()
+
+
+def _start_exports(project: Project, writer: SiteWriter) -> Callable[[], None]:
+    """Start writing the project's exports beside the pages (a forked process, so they take no time of the
+    pages when a core is free); returns the function that waits for them and adds them to the site."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return lambda: _project_exports(project, writer)
+    ctx = multiprocessing.get_context("fork")
+    _JOB.update(project=project, writer=writer)
+    receive, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_exports_process, args=(send,), daemon=True)
+    proc.start()
+    send.close()
+
+    def finish() -> None:
+        try:
+            status, value = receive.recv()
+        except EOFError:
+            proc.join()
+            raise SitegenError(f"writing the site's exports failed (the process exited with {proc.exitcode})") \
+                from None
+        proc.join()
+        if status == "error":
+            raise value
+        writer.merge(value)
+
+    finish.cancel = lambda: (proc.kill(), proc.join())  # the build failed meanwhile
+    return finish

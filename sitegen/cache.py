@@ -34,9 +34,9 @@ def digest_json(value: Any) -> str:
     return digest_bytes(json.dumps(value, sort_keys=True, default=repr, ensure_ascii=False).encode("utf-8"))
 
 
-def file_digest(path: Path, size: int | None = None) -> str:
+def file_digest(path: str | Path, size: int | None = None) -> str:
     """A digest of a file's content (streamed); a file over MAX_HASHED_BYTES is known by its size."""
-    size = path.stat().st_size if size is None else size
+    size = os.stat(path).st_size if size is None else size
     if size > MAX_HASHED_BYTES:
         return f"size:{size}"
     h = hashlib.blake2b(digest_size=16)
@@ -49,20 +49,27 @@ def file_digest(path: Path, size: int | None = None) -> str:
 def tree_digest(directory: Path) -> str:
     """A digest of every file (path, size, content) below ``directory``; symlinks count by name only."""
     entries: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(directory, followlinks=False):
-        dirnames.sort()
-        here = Path(dirpath)
-        for name in sorted(filenames) + [d for d in dirnames if (here / d).is_symlink()]:
-            path = here / name
-            rel = path.relative_to(directory).as_posix()
-            try:
-                st = path.lstat()
-            except OSError:
-                continue
-            if path.is_symlink():
+
+    def walk(folder: str, prefix: str) -> None:
+        try:
+            with os.scandir(folder) as it:
+                items = sorted(it, key=lambda e: e.name)
+        except OSError:
+            return
+        for entry in items:
+            rel = prefix + entry.name
+            if entry.is_symlink():
                 entries.append(f"link {rel}")
-            elif path.is_file():
-                entries.append(f"{rel} {st.st_size} {file_digest(path, st.st_size)}")
+            elif entry.is_dir(follow_symlinks=False):
+                walk(entry.path, rel + "/")
+            elif entry.is_file(follow_symlinks=False):
+                try:
+                    size = entry.stat(follow_symlinks=False).st_size
+                    entries.append(f"{rel} {size} {file_digest(entry.path, size)}")
+                except OSError:
+                    continue
+
+    walk(os.fspath(directory), "")
     return digest_bytes("\n".join(entries).encode("utf-8", "surrogateescape"))
 
 

@@ -31,21 +31,27 @@ DEFAULT_PATTERNS: tuple[str, ...] = (
     "*auth_key*",
 )
 
-_SECRET_VALUE_RES = (
+_SECRET_VALUE_RES = (  # searched as one alternation (_SECRET_VALUE)
     re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),                       # AWS access key id
     re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----"),          # PEM private key block
     re.compile(r"\bsk-(?:[A-Za-z0-9_-]+-)?[A-Za-z0-9_-]{20,}"),         # OpenAI-style sk-... tokens
     re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"),                      # GitHub tokens
     re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),                      # Slack tokens
 )
+_SECRET_VALUE = re.compile("|".join(f"(?:{r.pattern})" for r in _SECRET_VALUE_RES))
 
 
 @functools.lru_cache(maxsize=64)
-def _compiled(extra_patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(fnmatch.translate(p.lower())) for p in (*DEFAULT_PATTERNS, *extra_patterns))
+def _compiled(extra_patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """Every pattern in one regular expression (an alternation), matched once per key."""
+    return re.compile("|".join(f"(?:{fnmatch.translate(p.lower())})" for p in (*DEFAULT_PATTERNS, *extra_patterns)))
 
 
-_DEFAULT_COMPILED = _compiled(())
+@functools.lru_cache(maxsize=8192)
+def _is_secret(full: str, extra: tuple[str, ...]) -> bool:
+    pattern = _compiled(extra)
+    last = full.rsplit(".", 1)[-1]
+    return bool(pattern.fullmatch(last) or pattern.fullmatch(full))
 
 
 def is_secret_key(key: str, extra_patterns: Iterable[str] = ()) -> bool:
@@ -53,18 +59,14 @@ def is_secret_key(key: str, extra_patterns: Iterable[str] = ()) -> bool:
 
     Both the last dotted part and the full key are matched against the patterns, case-insensitively.
     """
-    extra = tuple(extra_patterns)
-    patterns = _DEFAULT_COMPILED if not extra else _compiled(extra)
-    full = str(key).lower()
-    last = full.rsplit(".", 1)[-1]
-    return any(p.fullmatch(last) or p.fullmatch(full) for p in patterns)
+    return _is_secret(str(key).lower(), tuple(extra_patterns))
 
 
 def looks_like_secret_value(value: object) -> bool:
     """True when a string value looks like a credential whatever its key is called."""
     if not isinstance(value, str):
         return False
-    if any(r.search(value) for r in _SECRET_VALUE_RES):
+    if _SECRET_VALUE.search(value):
         return True
     return strip_url_credentials(value) != value
 
@@ -115,7 +117,7 @@ def redact_mapping(obj: Any, extra_patterns: Iterable[str] = (), _prefix: str = 
         if isinstance(value, (list, tuple)):
             return [walk(v, f"{path}[{i}]", False) for i, v in enumerate(value)]
         if isinstance(value, str):
-            if any(r.search(value) for r in _SECRET_VALUE_RES):
+            if _SECRET_VALUE.search(value):
                 redacted.append(path)
                 return REDACTED
             stripped = strip_url_credentials(value)

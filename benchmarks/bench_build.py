@@ -4,11 +4,14 @@
     python benchmarks/bench_build.py --size L        # corpus L (10,000 runs)
     python benchmarks/bench_build.py --size S --no-hugo
 
-Each figure is one process measured from outside: wall seconds and that process's peak RSS (from
-``os.wait4``). Figures:
+Each figure is one process measured from outside: wall seconds, CPU seconds and peak RSS (from
+``os.wait4``: the largest of the process and its worker and Pagefind processes), and the stage timings
+``sitegen build --timings`` prints. Figures:
 
 - sitegen cold build (empty output), no-op rebuild, rebuild after one run changed (a param edited),
-  rebuild after one run was added; output bytes in all and per run page; pages per second.
+  rebuild after one run was added; output bytes in all and per run page; pages per second for the whole
+  build and for rendering (the site_pages and run_pages stages: every HTML page and the files written
+  beside run pages, after the data is loaded, before exports and search).
 - the I/O floor: reading every run.yaml (libyaml's C loader) and every metrics.parquet
   (``ParquetFile.read(use_threads=False)``), per-key summaries, and writing the same number of files with
   the same bytes as sitegen's output.
@@ -39,17 +42,25 @@ RESULTS = HERE / "results"
 
 
 def measure(cmd: list[str], cwd: Path | None = None, env: dict | None = None) -> dict:
-    """Run ``cmd``; wall seconds and peak RSS (MB) of that process alone."""
+    """Run ``cmd``; wall seconds, peak RSS (MB) of the largest process of its tree, CPU seconds of the
+    process and its reaped descendants, and the stage timings sitegen prints with ``--timings``."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    with tempfile.TemporaryFile() as err_file:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err_file)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        err_file.seek(0)
+        err = err_file.read().decode(errors="replace")
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err[-3000:]}")
-    return {"seconds": round(wall, 3), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
-            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3)}
+    # wait4's ru_maxrss is the largest of the process and its reaped descendants (Linux), e.g. Pagefind
+    out = {"seconds": round(wall, 3), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+           "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3)}
+    for line in err.splitlines():
+        if line.startswith("timings: "):
+            out["stages"] = {k: float(v.rstrip("s")) for k, v in (x.split("=") for x in line[9:].split())}
+    return out
 
 
 def tree_stats(root: Path) -> dict:
@@ -143,7 +154,7 @@ def main(argv: list[str] | None = None) -> None:
     corpus.generate(args.size, source)
     results: dict = {"size": args.size, "runs": corpus.SIZES[args.size], "machine": platform.platform(),
                      "cpus": os.cpu_count(), "generate_seconds": round(time.perf_counter() - t0, 2)}
-    sitegen_cmd = [sys.executable, "-m", "sitegen", "build", "-q", str(source), "-o", str(site)]
+    sitegen_cmd = [sys.executable, "-m", "sitegen", "build", "-q", "--timings", str(source), "-o", str(site)]
     if args.jobs:
         sitegen_cmd += ["--jobs", str(args.jobs)]
     shutil.rmtree(site, ignore_errors=True)
@@ -163,6 +174,11 @@ def main(argv: list[str] | None = None) -> None:
     results["one_added"] = measure(sitegen_cmd)
     pages = results["output"]["html_pages"]
     results["pages_per_second_cold"] = round(pages / results["cold"]["seconds"], 1)
+    stages = results["cold"].get("stages", {})
+    rendering = stages.get("site_pages", 0) + stages.get("run_pages", 0)
+    if rendering:  # everything after the data is loaded, up to search and exports: pages and run files
+        results["render_seconds"] = round(rendering, 3)
+        results["render_pages_per_second"] = round(pages / rendering, 1)
     results["io_floor"] = io_floor(source, site, work)
     results["cold_vs_io_floor"] = round(results["cold"]["seconds"] / results["io_floor"]["seconds"], 2)
     if not args.no_hugo and shutil.which("hugo"):
@@ -182,7 +198,12 @@ def main(argv: list[str] | None = None) -> None:
             r = results[key]
             print(f"{key:<24}{r['seconds']:>10.2f}{r['peak_rss_mb']:>14.1f}")
     print(f"cold build / I/O floor: {results['cold_vs_io_floor']}x; sitegen {results['pages_per_second_cold']} pages/s"
-          + (f"; hugo {results['hugo']['pages_per_second']} pages/s" if "hugo" in results else ""))
+          f" whole build, {results.get('render_pages_per_second', '?')} pages/s rendering (site and run pages with "
+          f"their files, after loading)" + (f"; hugo {results['hugo']['pages_per_second']} pages/s" if "hugo" in results
+                                            else ""))
+    for key in ("cold", "one_changed"):
+        if results[key].get("stages"):
+            print(f"{key} stages: " + ", ".join(f"{k} {v:.2f} s" for k, v in results[key]["stages"].items()))
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
 

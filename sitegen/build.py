@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from . import diff, fastpath, urls, versions
+from . import charts, diff, fastpath, urls, versions
 from . import headers
 from . import search as site_search
 from .config import load_config
@@ -328,6 +328,7 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
         assets = publish_assets(theme, writer)
         renderer = Renderer(theme, project, assets,
                             cache_file(out).parent / "templates" if build_cache is not None else None)
+        charts.keep_templates(cache_file(out).parent if build_cache is not None else None)
         facts = provenance_pages.gather(project)  # lineage graph, one git log pass, integrity checks
         lap("facts")
         renderer.site["version"] = version_context.site_context() if version_context else None

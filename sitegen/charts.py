@@ -20,7 +20,11 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import functools
+import hashlib
+import json
 import math
+import os
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -152,9 +156,50 @@ def _finish_template(chart: Any) -> dict[str, Any]:
     return spec
 
 
+_SAVED: dict[str, Any] = {"file": None, "specs": None}  # templates kept between builds (see keep_templates)
+
+
+def keep_templates(directory: Path | None) -> None:
+    """Keep the chart templates in ``directory`` (the build cache), so a rebuild need not import Altair.
+
+    The file is keyed by this module's code and Altair's version; any other file there is ignored."""
+    if directory is None:
+        _SAVED.update(file=None, specs=None)
+        return
+    from importlib.metadata import version
+
+    key = hashlib.blake2b(Path(__file__).read_bytes() + version("altair").encode(), digest_size=8).hexdigest()
+    path = directory / f"chart-templates-{key}.json"
+    if _SAVED["file"] == path:
+        return
+    try:
+        specs = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        specs = {}
+    _SAVED.update(file=path, specs=specs if isinstance(specs, dict) else {})
+
+
 @functools.lru_cache(maxsize=None)
 def _template(kind: str, *variant: Any) -> dict[str, Any]:
-    """The Vega-Lite dict for one chart kind (and variant), made with Altair once per process."""
+    """The Vega-Lite dict for one chart kind (and variant), made with Altair once (see keep_templates)."""
+    name = json.dumps([kind, *variant])
+    specs = _SAVED["specs"]
+    if specs is not None and name in specs:
+        return specs[name]
+    spec = _make_template(kind, *variant)
+    if specs is not None and _SAVED["file"] is not None:
+        specs[name] = spec
+        try:
+            _SAVED["file"].parent.mkdir(parents=True, exist_ok=True)
+            tmp = _SAVED["file"].with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(specs), encoding="utf-8")
+            os.replace(tmp, _SAVED["file"])
+        except OSError:
+            pass  # an optimisation only
+    return spec
+
+
+def _make_template(kind: str, *variant: Any) -> dict[str, Any]:
     import altair as alt  # imported here: only template building needs it
 
     placeholder = alt.Data(values=[])

@@ -66,7 +66,10 @@ def _print_diagnostics(diags, *, err: bool = True) -> None:
 @click.option("--rev", metavar="GITREV", help="Build the source as of a git revision (the working tree is not "
               "touched).")
 @click.option("--no-search", is_flag=True, help="Skip the Pagefind search index.")
-def build(source, output, base_url, strict, jobs, quiet, fail_on_alert, site_version, aliases, rev, no_search):
+@click.option("--timings", is_flag=True, help="Print the seconds each stage took (load, facts, site_pages, "
+              "run_pages, exports_and_search, publish) to stderr.")
+def build(source, output, base_url, strict, jobs, quiet, fail_on_alert, site_version, aliases, rev, no_search,
+          timings):
     """Build the static site of SOURCE (default: the current directory)."""
     import time
 
@@ -83,7 +86,7 @@ def build(source, output, base_url, strict, jobs, quiet, fail_on_alert, site_ver
         prepared = fastpath.prepare(Path(source), output, base_url=base_url, search=not no_search)
         result = fastpath.unchanged(prepared, output, strict=strict, started=started)
     if result is not None:
-        _report(result, console, quiet, fail_on_alert, unchanged=True)
+        _report(result, console, quiet, fail_on_alert, unchanged=True, timings=timings)
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -106,12 +109,16 @@ def build(source, output, base_url, strict, jobs, quiet, fail_on_alert, site_ver
         fail(str(exc))
     except SitegenError as exc:
         fail(str(exc))
-    _report(result, console, quiet, fail_on_alert)
+    _report(result, console, quiet, fail_on_alert, timings=timings)
 
 
-def _report(result, console, quiet: bool, fail_on_alert: bool, unchanged: bool = False) -> None:
+def _report(result, console, quiet: bool, fail_on_alert: bool, unchanged: bool = False,
+            timings: bool = False) -> None:
     """Problems, alerts and the one-line summary of a build (or of a build that found nothing changed)."""
     _print_diagnostics(result.diagnostics)
+    if timings:  # one line, stage=seconds, for people and for benchmarks to read
+        click.echo("timings: " + " ".join(f"{stage}={seconds:.3f}s" for stage, seconds in
+                                          (getattr(result, "timings", None) or {}).items()), err=True)
     for alert in result.alerts:
         click.echo(f"alert: {alert.model}: {alert.message}", err=True)
     if not quiet:

@@ -149,6 +149,38 @@ def test_failed_build_keeps_the_previous_site(tmp_path: Path, monkeypatch):
     assert not list(tmp_path.glob(".site.staging-*"))
 
 
+def test_a_failing_export_fails_the_build_and_keeps_the_previous_site(tmp_path: Path, monkeypatch):
+    """Exports are written by a forked process beside the pages; its error is the build's error."""
+    src = small_source(tmp_path / "src")
+    out = tmp_path / "site"
+    build(src, out)
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+
+    import sitegen.export.feed as feed
+
+    def boom(project):
+        raise ValueError("feed failed")
+
+    monkeypatch.setattr(feed, "to_atom", boom)
+    with pytest.raises(ValueError, match="feed failed"):
+        build(src, out, cache=False)
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
+    assert not list(tmp_path.glob(".site.staging-*"))
+
+
+def test_timings_flag_prints_each_stage(tmp_path: Path):
+    src = small_source(tmp_path / "src")
+    out = tmp_path / "site"
+    first = sitegen("build", "-q", "--timings", "--no-search", str(src), "-o", str(out))
+    assert first.returncode == 0, first.stderr
+    line = next(x for x in first.stderr.splitlines() if x.startswith("timings: "))
+    stages = dict(item.split("=") for item in line[len("timings: "):].split())
+    assert list(stages) == ["load", "facts", "site_pages", "run_pages", "exports_and_search", "publish"]
+    assert all(v.endswith("s") and float(v[:-1]) >= 0 for v in stages.values())
+    again = sitegen("build", "-q", "--timings", "--no-search", str(src), "-o", str(out))
+    assert "timings: unchanged=" in again.stderr
+
+
 def test_strict_raises_before_writing(tmp_path: Path):
     src = small_source(tmp_path / "src")
     (src / "runs" / "exp" / "parent-run" / "run.yaml").write_text("id: parent-run\nstatsu: x\n")

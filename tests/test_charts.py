@@ -179,3 +179,24 @@ def test_vendored_bundle_is_a_classic_script_with_licences():
     licences = (vendor / "LICENSES.txt").read_text(encoding="utf-8")
     for name in ("vega-lite", "vega-embed", "d3-scale", "BSD-3-Clause", "ISC"):
         assert name in licences
+
+
+def test_chart_templates_are_kept_between_builds_without_altair(tmp_path):
+    """A rebuild reads the chart templates from the build cache: same specs, Altair never imported."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(f"""
+        import json, sys
+        from pathlib import Path
+        from sitegen import charts
+        charts.keep_templates(Path({str(tmp_path)!r}))
+        spec = charts.metric_chart([charts.Series("loss", [0, 1, 2], [1.0, 0.5, float("nan")])])
+        print(json.dumps({{"altair": "altair" in sys.modules, "spec": spec}}, sort_keys=True))
+    """)
+    runs = [json.loads(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                                      check=True).stdout) for _ in range(2)]
+    assert runs[0]["altair"] is True and runs[1]["altair"] is False
+    assert runs[0]["spec"] == runs[1]["spec"]
+    assert len(list(tmp_path.glob("chart-templates-*.json"))) == 1

@@ -49,16 +49,31 @@ def dumps_for_script(obj: Any) -> str:
 
 
 def js_numbers(values: Any) -> str:
-    """A JavaScript array literal of a numeric numpy array, formatted by Arrow in C++ (shortest text that
+    """A JavaScript array literal of a numeric numpy array (see :func:`js_number_arrays`)."""
+    return js_number_arrays([values])[0]
+
+
+def js_number_arrays(arrays: list[Any]) -> list[str]:
+    """JavaScript array literals of numeric numpy arrays, formatted by Arrow in C++ (the shortest text that
     reads back as the same number, like ``repr``); NaN and infinities become the literals NaN, Infinity,
-    -Infinity. Many times faster than ``json.dumps(values.tolist())`` for the long arrays of metric curves."""
+    -Infinity. Arrays of one kind (integers, floats) are formatted in one call: many times quicker than
+    ``json.dumps(values.tolist())`` for the long arrays of metric curves."""
+    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if len(values) == 0:
-        return "[]"
-    text = pc.cast(pa.array(values), pa.string())
-    joined = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(text)], pa.int32()), text), ",")[0].as_py()
-    if values.dtype.kind == "f":
-        joined = joined.replace("nan", "NaN").replace("inf", "Infinity")
-    return f"[{joined}]"
+    out: list[str] = [""] * len(arrays)
+    for kind in ("f", "iub"):
+        picked = [i for i, a in enumerate(arrays) if (a.dtype.kind == "f") == (kind == "f")]
+        if not picked:
+            continue
+        sizes = [len(arrays[i]) for i in picked]
+        values = np.concatenate([np.asarray(arrays[i], dtype=np.float64 if kind == "f" else np.int64)
+                                 for i in picked])
+        offsets = pa.array(np.concatenate([[0], np.cumsum(sizes)]), pa.int32())
+        joined = pc.binary_join(pa.ListArray.from_arrays(offsets, pc.cast(pa.array(values), pa.string())), ",")
+        for i, text in zip(picked, joined.to_pylist()):
+            if kind == "f":
+                text = text.replace("nan", "NaN").replace("inf", "Infinity")
+            out[i] = f"[{text}]"
+    return out

@@ -20,7 +20,7 @@ from .. import urls
 from ..config import Comparison
 from ..diagnostics import Diagnostic
 from ..downsample import downsample
-from ..jsonutil import float_token, js_numbers
+from ..jsonutil import float_token, js_number_arrays
 from ..model import Project, Run
 from ..query import QueryError, parse
 from ..render import fmt_iso, fmt_number
@@ -210,22 +210,30 @@ def _rounded(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _series(steps: np.ndarray, values: np.ndarray, times: np.ndarray, t0: int | None) -> str:
-    """One curve as JavaScript text: ``[steps, values, ms since t0 (or null)]``, sorted by step and
-    downsampled to :data:`MAX_POINTS`."""
+def _series(steps: np.ndarray, values: np.ndarray, times: np.ndarray,
+            t0: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """One curve: steps, values and ms since t0 (None without times), sorted by step and downsampled to
+    :data:`MAX_POINTS`."""
     order = np.argsort(steps, kind="stable")
     if len(order) > MAX_POINTS:
         order = order[downsample(steps[order].astype(np.float64), values[order], MAX_POINTS)]
     s, v, t = steps[order], values[order], times[order]
-    rel = js_numbers(t - t0) if t0 is not None and (t >= 0).all() else "null"
-    return f"[{js_numbers(s)},{js_numbers(_rounded(v))},{rel}]"
+    return s, _rounded(v), (t - t0) if t0 is not None and (t >= 0).all() else None
+
+
+def _curves_js(curves: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]]) -> dict[str, str]:
+    """Each curve as JavaScript text ``[steps, values, times or null]`` (all arrays formatted at once)."""
+    arrays = [a for curve in curves.values() for a in curve if a is not None]
+    texts = iter(js_number_arrays(arrays))
+    return {key: "[" + ",".join(next(texts) if a is not None else "null" for a in curve) + "]"
+            for key, curve in curves.items()}
 
 
 def run_data(run: Run, history: History | None) -> tuple[dict[str, Any], dict[str, str]]:
     """What the browser may need of one run beyond its summary: curves and small text artifacts.
 
-    Returns the JSON-able fields and the curves (metric key -> JavaScript text of :func:`_series`)."""
-    curves: dict[str, str] = {}
+    Returns the JSON-able fields and the curves (metric key -> JavaScript text of :func:`_curves_js`)."""
+    curves: dict[str, Any] = {}
     t0 = None
     counts: dict[str, int] = {}
     if history is not None and len(history):
@@ -242,7 +250,7 @@ def run_data(run: Run, history: History | None) -> tuple[dict[str, Any], dict[st
             except OSError:
                 continue
     return ({"t0": t0, "points": counts, "texts": texts,
-             "csv": urls.run_metrics_csv(run.experiment, run.id) if curves else None}, curves)
+             "csv": urls.run_metrics_csv(run.experiment, run.id) if curves else None}, _curves_js(curves))
 
 
 def data_script(run: Run, history: History | None) -> str:

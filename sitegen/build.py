@@ -313,7 +313,7 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
         timings[stage] = round(now - mark, 3)
         mark = now
 
-    project = load_project(source, cache=build_cache, jobs=jobs)
+    project = load_project(source, cache=build_cache, jobs=jobs, tree_digests=prepared[3] if prepared else None)
     lap("load")
     config = project.config
     if base_url:

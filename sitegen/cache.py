@@ -46,11 +46,15 @@ def file_digest(path: str | Path, size: int | None = None) -> str:
     return h.hexdigest()
 
 
-def tree_digest(directory: Path) -> str:
-    """A digest of every file (path, size, content) below ``directory``; symlinks count by name only."""
+def tree_digest(directory: Path, parts: dict[str, str] | None = None, depth: int = 0) -> str:
+    """A digest of every file (path, size, content) below ``directory``; symlinks count by name only.
+
+    With ``parts``, each folder ``depth`` levels down (e.g. 2 for ``runs/<exp>/<run>``) is digested on its
+    own, as :func:`tree_digest` of that folder, and recorded in ``parts`` by its relative path; the whole
+    digest is then made of those (so a caller can reuse one folder's digest without reading it again)."""
     entries: list[str] = []
 
-    def walk(folder: str, prefix: str) -> None:
+    def walk(folder: str, prefix: str, level: int) -> None:
         try:
             with os.scandir(folder) as it:
                 items = sorted(it, key=lambda e: e.name)
@@ -61,7 +65,11 @@ def tree_digest(directory: Path) -> str:
             if entry.is_symlink():
                 entries.append(f"link {rel}")
             elif entry.is_dir(follow_symlinks=False):
-                walk(entry.path, rel + "/")
+                if parts is not None and level + 1 == depth:
+                    sub = parts[rel] = tree_digest(Path(entry.path))
+                    entries.append(f"tree {rel} {sub}")
+                else:
+                    walk(entry.path, rel + "/", level + 1)
             elif entry.is_file(follow_symlinks=False):
                 try:
                     size = entry.stat(follow_symlinks=False).st_size
@@ -69,7 +77,7 @@ def tree_digest(directory: Path) -> str:
                 except OSError:
                     continue
 
-    walk(os.fspath(directory), "")
+    walk(os.fspath(directory), "", 0)
     return digest_bytes("\n".join(entries).encode("utf-8", "surrogateescape"))
 
 

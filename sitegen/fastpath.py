@@ -41,11 +41,19 @@ def _git_state(source: Path) -> list[str] | None:
     return [out.returncode, out.stdout.strip()] if out.returncode == 0 else None
 
 
-def fingerprint(source: Path, theme_dirs: list[Path], options: dict[str, Any]) -> str:
+def fingerprint(source: Path, theme_dirs: list[Path], options: dict[str, Any],
+                run_digests: dict[str, str] | None = None) -> str:
+    """The digest of everything a build reads. ``run_digests`` receives each run folder's own
+    :func:`~sitegen.cache.tree_digest` (by ``<exp>/<run>``), which the loader reuses."""
     parts: list[Any] = [FORMAT, _code_digest(), options, _git_state(source)]
     for name in SOURCE_PARTS:
         path = source / name
-        parts.append(tree_digest(path) if path.is_dir() and not path.is_symlink() else None)
+        if not path.is_dir() or path.is_symlink():
+            parts.append(None)
+        elif name == "runs" and run_digests is not None:
+            parts.append(tree_digest(path, run_digests, depth=2))
+        else:
+            parts.append(tree_digest(path))
     config = source / "sitegen.yaml"
     parts.append(digest_bytes(config.read_bytes()) if config.is_file() else None)
     parts.append([tree_digest(d) for d in theme_dirs])
@@ -117,9 +125,10 @@ class NoopResult:
         return list(self.diagnostics)
 
 
-def prepare(source: Path, output: str | Path | None, *, base_url: str | None, search: bool) -> tuple[Path, Path, str] | None:
-    """(output, cache directory, fingerprint) of a plain build of ``source``, or None when the source's
-    configuration cannot even be read (the full build then reports why)."""
+def prepare(source: Path, output: str | Path | None, *, base_url: str | None,
+            search: bool) -> tuple[Path, Path, str, dict[str, str]] | None:
+    """(output, cache directory, fingerprint, run folder digests) of a plain build of ``source``, or None
+    when the source's configuration cannot even be read (the full build then reports why)."""
     import yaml
 
     from .theme import resolve_theme
@@ -135,10 +144,12 @@ def prepare(source: Path, output: str | Path | None, *, base_url: str | None, se
         return None
     out = out.resolve()
     cache_dir = out.parent / f".{out.name}.cache"
-    return out, cache_dir, fingerprint(source, list(theme.dirs), {"base_url": base_url, "search": search})
+    run_digests: dict[str, str] = {}
+    print_ = fingerprint(source, list(theme.dirs), {"base_url": base_url, "search": search}, run_digests)
+    return out, cache_dir, print_, run_digests
 
 
-def unchanged(prepared: tuple[Path, Path, str] | None, output: str | Path | None = None, *, strict: bool = False,
+def unchanged(prepared: tuple[Path, Path, str, dict[str, str]] | None, output: str | Path | None = None, *, strict: bool = False,
               started: float | None = None) -> NoopResult | None:
     """The last build's result when :func:`prepare`'s fingerprint says nothing changed since it (and the site
     is as it left it), else None."""
@@ -147,7 +158,7 @@ def unchanged(prepared: tuple[Path, Path, str] | None, output: str | Path | None
     started = time.perf_counter() if started is None else started
     if prepared is None:
         return None
-    out, cache_dir, print_ = prepared
+    out, cache_dir, print_, _runs = prepared
     from .output import BuildLock
 
     with BuildLock(out):  # a build in progress is reported as such, exactly as a full build would

@@ -192,8 +192,10 @@ class SiteWriter:
 
     def still_there(self, files: dict[str, str]) -> bool:
         """True when the previous site has exactly these files (by digest), all still in place."""
-        return self.previous is not None and all(
-            self.previous.get(p) == d and (self.output / p).is_file() for p, d in files.items())
+        if self.previous is None:
+            return False
+        root = os.fspath(self.output)
+        return all(self.previous.get(p) == d and os.path.isfile(os.path.join(root, p)) for p, d in files.items())
 
     def carry_over(self, files: dict[str, str], size: int) -> None:
         """Keep files of the previous site as they are (their digests are known to be unchanged)."""

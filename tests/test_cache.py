@@ -118,3 +118,35 @@ def test_output_is_the_same_for_any_number_of_jobs(source, tmp_path):
     build(source, tmp_path / "one", jobs=1, cache=False)
     build(source, tmp_path / "two", jobs=2, cache=False)
     assert tree_diff(tmp_path / "one", tmp_path / "two") == []
+
+
+def test_tree_digest_parts_are_the_digests_of_each_folder(source):
+    from sitegen.cache import tree_digest
+
+    runs = source / "runs"
+    parts: dict[str, str] = {}
+    whole = tree_digest(runs, parts, depth=2)
+    folders = sorted(p for p in runs.glob("*/*") if p.is_dir())
+    assert sorted(parts) == [f"{p.parent.name}/{p.name}" for p in folders]
+    assert all(parts[f"{p.parent.name}/{p.name}"] == tree_digest(p) for p in folders)
+    (folders[0] / "notes.txt").write_text("changed")
+    again: dict[str, str] = {}
+    assert tree_digest(runs, again, depth=2) != whole
+    assert [k for k in parts if parts[k] != again[k]] == [f"{folders[0].parent.name}/{folders[0].name}"]
+
+
+def test_a_cached_run_keeps_its_artifacts_and_their_warnings(source, tmp_path):
+    """The artifact listing (and a skipped symlink's warning) come from the cache on a rebuild."""
+    run_dir = next(p for p in sorted((source / "runs").glob("*/*")) if (p / "artifacts").is_dir()
+                   and p.name != "20261110-094409-d5a861")  # not the run edited below: this one comes from the cache
+    (run_dir / "artifacts" / "elsewhere").symlink_to(tmp_path)
+    out = tmp_path / "site"
+    first = build(source, out)
+    (source / "runs" / "churn" / "20261110-094409-d5a861" / "run.yaml").write_text(
+        (source / "runs" / "churn" / "20261110-094409-d5a861" / "run.yaml").read_text() + "\n# edited\n")
+    second = build(source, out)
+    warned = [d for d in second.diagnostics if "artifacts/elsewhere" in d.path]
+    assert warned and warned == [d for d in first.diagnostics if "artifacts/elsewhere" in d.path]
+    cold = build(source, tmp_path / "cold", cache=False)
+    assert tree_diff(out, tmp_path / "cold") == []
+    assert sorted(map(str, second.diagnostics)) == sorted(map(str, cold.diagnostics))

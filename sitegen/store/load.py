@@ -14,8 +14,8 @@ from typing import Any
 
 from ..config import Config, load_config
 from ..diagnostics import Diagnostic, Diagnostics
-from ..model import (AliasEvent, Dataset, Experiment, MetricSummary, ModelVersion, Project, RegisteredModel,
-                     Run)
+from ..model import (AliasEvent, Artifact, Dataset, Experiment, MetricSummary, ModelVersion, Project,
+                     RegisteredModel, Run)
 from ..redact import redact_mapping, strip_url_credentials
 from . import artifacts as artifact_scan
 from . import validate
@@ -74,6 +74,7 @@ class Loader:
         self.run_digests: dict[str, str] = {}
         self.jobs = jobs  # processes that read run folders (default: all cores)
         self._digests: dict[Path, str] = {}
+        self.tree_digests: dict[str, str] = {}  # run folder (<exp>/<run>) -> tree_digest, when known already
 
     # -- helpers ---------------------------------------------------------------------------------------
     def _rel(self, path: Path) -> str:
@@ -232,7 +233,8 @@ class Loader:
 
         digest = self._digests.get(run_dir)
         if digest is None:
-            digest = self._digests[run_dir] = digest_json([tree_digest(run_dir), self.config.redact])
+            tree = self.tree_digests.get(f"{run_dir.parent.name}/{run_dir.name}") or tree_digest(run_dir)
+            digest = self._digests[run_dir] = digest_json([tree, self.config.redact])
         return digest
 
     def _load_run_cached(self, run_dir: Path, experiment: str, folder: str) -> Run | None:
@@ -247,18 +249,23 @@ class Loader:
             run = self._make_run(record["data"], run_dir, experiment, folder)
             run.has_history, run.has_journal = record["has_history"], record["has_journal"]
             run.metrics = {m["key"]: MetricSummary(**m) for m in record["metrics"]}
-            self._scan_artifacts(run, run_dir)
+            if "artifacts" in record:  # the folder's digest covers its artifacts: the listing is still right
+                base = run_dir / "artifacts"
+                run.artifacts = [Artifact(path=path, size=size, kind=kind, lfs_oid=oid, source=base / path)
+                                 for path, size, kind, oid in record["artifacts"]]
+            else:
+                self._scan_artifacts(run, run_dir)
             self.diags.extend(Diagnostic(*d) for d in record["diagnostics"])
             self.cache.new_runs[uid] = record
             return run
         before = len(self.diags)
         run = self._load_run(run_dir, experiment, folder)
-        found = [[d.path, d.line, d.col, d.message, d.severity] for d in self.diags[before:]
-                 if not d.path.startswith(f"{self._rel(run_dir)}/artifacts")]
+        found = [[d.path, d.line, d.col, d.message, d.severity] for d in self.diags[before:]]
         if run is not None:
             self.cache.new_runs[uid] = {
                 "digest": digest, "data": run.raw, "has_history": run.has_history, "has_journal": run.has_journal,
-                "metrics": [vars(m) for m in run.metrics.values()], "diagnostics": found}
+                "metrics": [vars(m) for m in run.metrics.values()], "diagnostics": found,
+                "artifacts": [[a.path, a.size, a.kind, a.lfs_oid] for a in run.artifacts]}
         return run
 
     def _load_run(self, run_dir: Path, experiment: str, folder: str) -> Run | None:
@@ -515,16 +522,19 @@ def _strip_credentials(value: Any) -> Any:
 
 
 def load_project(source: str | Path, config: Config | None = None, *, with_history: bool = True,
-                 cache=None, jobs: int | None = None) -> Project:
+                 cache=None, jobs: int | None = None, tree_digests: dict[str, str] | None = None) -> Project:
     """Load everything in ``source``. Problems are in ``project.diagnostics``; nothing here raises for bad input.
 
-    Run folders are read in ``jobs`` processes (default: all cores) when there are many."""
+    Run folders are read in ``jobs`` processes (default: all cores) when there are many. ``tree_digests``:
+    :func:`~sitegen.cache.tree_digest` of run folders by ``<exp>/<run>``, already computed (by the fast
+    path's fingerprint moments ago), so the build cache need not read those folders again."""
     root = Path(source)
     if not root.is_dir():
         from ..diagnostics import SitegenError
 
         raise SitegenError(f"source {str(root)!r} is not a directory")
     loader = Loader(root, config, with_history=with_history, cache=cache, jobs=jobs)
+    loader.tree_digests = dict(tree_digests or {})
     project = loader.load()
     project.run_digests = loader.run_digests
     return project

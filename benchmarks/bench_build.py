@@ -17,7 +17,8 @@ Each figure is one process measured from outside: wall seconds, CPU seconds and 
   (``ParquetFile.read(use_threads=False)``), per-key summaries, and writing the same number of files with
   the same bytes as sitegen's output.
 - Hugo (Debian's ``hugo``) rendering one page per run from Markdown front matter (params, summary
-  metrics, tags) with a minimal theme.
+  metrics, tags) with a minimal theme; beside it, sitegen rendering only its HTML pages from the loaded
+  project (no run data files, exports or search) in the same number of processes as the build.
 
 Results are printed as a table and written to ``benchmarks/results/build-<size>.json``.
 """
@@ -94,6 +95,67 @@ for rel, size in sizes:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(b"x" * size)
 '''
+
+
+RENDER_ONLY = r'''
+import json, multiprocessing, os, sys, time
+from pathlib import Path
+from sitegen import build as b, urls
+from sitegen.output import SiteWriter
+from sitegen.pages import provenance as provenance_pages, run as run_pages
+from sitegen.store.load import load_project
+from sitegen.theme import resolve_theme
+
+src, out, jobs = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+t0 = time.perf_counter()
+project = load_project(src, jobs=jobs)
+facts = provenance_pages.gather(project)
+loaded = time.perf_counter()
+JOB = {}
+
+def run_chunk(uids):
+    writer = JOB["writer"].child()
+    for uid in uids:
+        run = project.runs[uid]
+        page = run_pages.run_page(run, project)
+        page.context["prov"] = provenance_pages.run_provenance(facts, run, page.url)
+        writer.write_text(page.url, JOB["renderer"].render(page))
+    return writer.part()
+
+with SiteWriter(out) as writer:
+    theme = resolve_theme(project.config.theme, src)
+    renderer = b.Renderer(theme, project, b.publish_assets(theme, writer))
+    JOB.update(writer=writer, renderer=renderer)
+    fixed = b._write_pages(project, facts, renderer, writer, None, lambda stage: None, None)
+    site_done = time.perf_counter()
+    uids = sorted(project.runs)
+    chunks = [uids[i:i + 64] for i in range(0, len(uids), 64)]
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        for part in pool.imap_unordered(run_chunk, chunks):
+            writer.merge(part)
+    done = time.perf_counter()
+    writer.publish()
+print(json.dumps({"load_seconds": round(loaded - t0, 3), "site_pages": len(fixed),
+                  "site_pages_seconds": round(site_done - loaded, 3), "run_pages": len(uids),
+                  "run_pages_seconds": round(done - site_done, 3), "render_seconds": round(done - loaded, 3)}))
+'''
+
+
+def render_only(source: Path, work: Path, jobs: int) -> dict:
+    """Every HTML page rendered and written from the loaded project (in ``jobs`` processes), and nothing else:
+    no run data files, exports or search. What Hugo's figure compares with."""
+    out = work / "render-only"
+    shutil.rmtree(out, ignore_errors=True)
+    proc = subprocess.run([sys.executable, "-c", RENDER_ONLY, str(source), str(out), str(jobs)],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"render-only measurement failed:\n{proc.stderr[-3000:]}")
+    shutil.rmtree(out, ignore_errors=True)
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    pages = result["site_pages"] + result["run_pages"]
+    result["pages_per_second"] = round(pages / result["render_seconds"], 1)
+    result["run_pages_per_second"] = round(result["run_pages"] / result["run_pages_seconds"], 1)
+    return result
 
 
 def io_floor(source: Path, site: Path, work: Path) -> dict:
@@ -184,6 +246,7 @@ def main(argv: list[str] | None = None) -> None:
     if rendering:  # everything after the data is loaded, up to search and exports: pages and run files
         results["render_seconds"] = round(rendering, 3)
         results["render_pages_per_second"] = round(pages / rendering, 1)
+    results["render_only"] = render_only(source, work, args.jobs or os.cpu_count() or 1)
     results["io_floor"] = io_floor(source, site, work)
     results["cold_vs_io_floor"] = round(results["cold"]["seconds"] / results["io_floor"]["seconds"], 2)
     if not args.no_hugo and shutil.which("hugo"):
@@ -207,6 +270,11 @@ def main(argv: list[str] | None = None) -> None:
           f" whole build, {results.get('render_pages_per_second', '?')} pages/s rendering (site and run pages with "
           f"their files, after loading)" + (f"; hugo {results['hugo']['pages_per_second']} pages/s" if "hugo" in results
                                             else ""))
+    ro = results["render_only"]
+    print(f"HTML only, from the loaded project: {ro['run_pages']} run pages in {ro['run_pages_seconds']:.2f} s "
+          f"({ro['run_pages_per_second']} pages/s), {ro['site_pages']} other pages in {ro['site_pages_seconds']:.2f} s; "
+          f"all {ro['pages_per_second']} pages/s" + (f" (hugo {results['hugo']['pages_per_second']} pages/s)"
+                                                     if "hugo" in results else ""))
     for key in ("cold", "one_changed"):
         if results[key].get("stages"):
             print(f"{key} stages: " + ", ".join(f"{k} {v:.2f} s" for k, v in results[key]["stages"].items()))

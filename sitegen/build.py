@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from . import charts, diff, fastpath, urls, versions
+from . import diff, fastpath, urls, versions
 from . import headers
 from . import search as site_search
 from .config import load_config
@@ -156,10 +156,10 @@ def _render_run(uid: str, writer: SiteWriter) -> tuple[Page, dict[str, Any]]:
     run = project.runs[uid]
     prov, key = _page_key(uid)
     part = writer.child()
-    history = run_pages.load_history(run)
-    page = run_pages.run_page(run, project, history)
+    page = run_pages.run_page(run, project)
     page.context["prov"] = prov
     part.write_text(page.url, renderer.render(page))
+    history = run_pages.load_history(run)
     run_files.publish(run, history, part)
     part.write_text(urls.run_data_js(run.experiment, run.id), compare.data_script(run, history))
     part.write_text(urls.run_prov(run.experiment, run.id), prov_export.run_document(project, run))
@@ -328,7 +328,6 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
         assets = publish_assets(theme, writer)
         renderer = Renderer(theme, project, assets,
                             cache_file(out).parent / "templates" if build_cache is not None else None)
-        charts.keep_templates(cache_file(out).parent if build_cache is not None else None)
         facts = provenance_pages.gather(project)  # lineage graph, one git log pass, integrity checks
         lap("facts")
         renderer.site["version"] = version_context.site_context() if version_context else None

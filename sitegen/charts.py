@@ -20,10 +20,8 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import functools
-import hashlib
 import json
 import math
-import os
 from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
@@ -156,47 +154,36 @@ def _finish_template(chart: Any) -> dict[str, Any]:
     return spec
 
 
-_SAVED: dict[str, Any] = {"file": None, "specs": None}  # templates kept between builds (see keep_templates)
+TEMPLATES_FILE = Path(__file__).with_name("chart_templates.json")
+TEMPLATE_VARIANTS: tuple[tuple[Any, ...], ...] = (
+    ("metric", False, False), ("metric", False, True), ("metric", True, False), ("metric", True, True),
+    ("bar", False), ("bar", True), ("monitoring",), ("slice",))
 
 
-def keep_templates(directory: Path | None) -> None:
-    """Keep the chart templates in ``directory`` (the build cache), so a rebuild need not import Altair.
-
-    The file is keyed by this module's code and Altair's version; any other file there is ignored."""
-    if directory is None:
-        _SAVED.update(file=None, specs=None)
-        return
-    from importlib.metadata import version
-
-    key = hashlib.blake2b(Path(__file__).read_bytes() + version("altair").encode(), digest_size=8).hexdigest()
-    path = directory / f"chart-templates-{key}.json"
-    if _SAVED["file"] == path:
-        return
+@functools.lru_cache(maxsize=1)
+def _shipped() -> dict[str, Any]:
     try:
-        specs = json.loads(path.read_text("utf-8"))
+        data = json.loads(TEMPLATES_FILE.read_text("utf-8"))
     except (OSError, ValueError):
-        specs = {}
-    _SAVED.update(file=path, specs=specs if isinstance(specs, dict) else {})
+        return {}
+    return data.get("templates", {}) if isinstance(data, dict) else {}
 
 
 @functools.lru_cache(maxsize=None)
 def _template(kind: str, *variant: Any) -> dict[str, Any]:
-    """The Vega-Lite dict for one chart kind (and variant), made with Altair once (see keep_templates)."""
-    name = json.dumps([kind, *variant])
-    specs = _SAVED["specs"]
-    if specs is not None and name in specs:
-        return specs[name]
-    spec = _make_template(kind, *variant)
-    if specs is not None and _SAVED["file"] is not None:
-        specs[name] = spec
-        try:
-            _SAVED["file"].parent.mkdir(parents=True, exist_ok=True)
-            tmp = _SAVED["file"].with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(specs), encoding="utf-8")
-            os.replace(tmp, _SAVED["file"])
-        except OSError:
-            pass  # an optimisation only
-    return spec
+    """The Vega-Lite dict for one chart kind (and variant). They ship with sitegen in chart_templates.json
+    (made by :func:`make_templates` with Altair; the tests check them), so a build does not import Altair
+    and its pages do not depend on the Altair version installed."""
+    spec = _shipped().get(json.dumps([kind, *variant]))
+    return spec if spec is not None else _make_template(kind, *variant)
+
+
+def make_templates() -> dict[str, Any]:
+    """The content of chart_templates.json: every template of :data:`TEMPLATE_VARIANTS`, made with Altair."""
+    from importlib.metadata import version
+
+    return {"altair": version("altair"),
+            "templates": {json.dumps(list(v)): _make_template(*v) for v in TEMPLATE_VARIANTS}}
 
 
 def _make_template(kind: str, *variant: Any) -> dict[str, Any]:

@@ -32,9 +32,9 @@ def count_renders(monkeypatch) -> list[str]:
     rendered: list[str] = []
     real = run_pages.run_page
 
-    def counting(run, project, history):
+    def counting(run, project):
         rendered.append(run.uid)
-        return real(run, project, history)
+        return real(run, project)
 
     monkeypatch.setattr(run_pages, "run_page", counting)
     return rendered

@@ -28,7 +28,7 @@ def metrics_csv(history: History) -> bytes:
 
 
 def publish(run: Run, history: History | None, writer: SiteWriter) -> None:
-    if history is not None and len(history):
+    if history is not None and run.has_history:  # the run page links it whenever the run has a history
         writer.write_bytes(urls.run_metrics_csv(run.experiment, run.id), metrics_csv(history))
     for art in run.artifacts:
         if art.kind == "lfs" or art.source is None or art.size is None or art.size > MAX_COPY_BYTES:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import posixpath
-from typing import Any, Iterator
+from typing import Any
 
 from .. import previews, urls
 from ..model import Project, Run
@@ -24,10 +24,10 @@ def load_history(run: Run) -> History | None:
         return None
 
 
-def _charts(run: Run, history: History | None) -> list[dict[str, Any]]:
+def _charts(run: Run) -> list[dict[str, Any]]:
     """One curve a metric with two or more points. The page carries no chart data: the browser draws each
     curve from the run's ``data.js`` (published beside the page), with one spec builder for every run."""
-    if history is None:
+    if not run.has_history:
         return []
     return [{"id": f"chart-{i}", "key": key, "points": m.count,
              "description": f"Line chart of {key} by step ({m.count} points)."}
@@ -92,14 +92,15 @@ def _provenance(run: Run) -> dict[str, Any]:
     }
 
 
-def run_page(run: Run, project: Project, history: History | None) -> Page:
+def run_page(run: Run, project: Project) -> Page:
+    """The run's page, from its loaded summary alone (the history is published beside it by the build)."""
     exp = project.experiments[run.experiment]
     parent = ref_link(project, run.parent)
     children = [ref_link(project, uid) for uid in run.children]
     metrics = [{"key": m.key, "last": m.last, "min": m.min, "max": m.max, "count": m.count, "step": m.last_step,
                 "primary": m.key == exp.primary_metric} for m in run.metrics.values()]
     metrics.sort(key=lambda m: (not m["primary"], m["key"]))
-    chart_list = _charts(run, history)
+    chart_list = _charts(run)
     context = {
         "run": run,
         "experiment": {"slug": exp.slug, "title": exp.title, "url": urls.experiment(exp.slug)},
@@ -111,7 +112,7 @@ def run_page(run: Run, project: Project, history: History | None) -> Page:
         "metrics": metrics,
         "charts": chart_list,
         "data_js": urls.run_data_js(run.experiment, run.id) if chart_list else None,
-        "metrics_csv": urls.run_metrics_csv(run.experiment, run.id) if history is not None and len(history) else None,
+        "metrics_csv": urls.run_metrics_csv(run.experiment, run.id) if run.has_history else None,
         "artifacts": _artifacts(run, project),
         "external_artifacts": _external(run),
         "notes": markdown(run.notes),
@@ -122,11 +123,3 @@ def run_page(run: Run, project: Project, history: History | None) -> Page:
     return Page(url=urls.run(run.experiment, run.id), template="run.html", title=f"{run.name} · {exp.title}",
                 context=context, kind="run", section="experiments", charts=bool(chart_list),
                 breadcrumbs=[("Experiments", urls.INDEX), (exp.title, urls.experiment(exp.slug)), (run.name, "")])
-
-
-def pages(project: Project) -> Iterator[tuple[Page, History | None]]:
-    """Each run's page with the history it was made from (the build also publishes that history)."""
-    for uid in sorted(project.runs):
-        run = project.runs[uid]
-        history = load_history(run)
-        yield run_page(run, project, history), history

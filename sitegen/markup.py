@@ -71,7 +71,13 @@ def render(text: str | None, base: str | None = None, level: int = 3) -> Markup:
     the page's h1)."""
     if not text:
         return Markup("")
-    html = _converter(level).reset().convert(str(text))
+    return _render(str(text), base, level)
+
+
+@functools.lru_cache(maxsize=4096)
+def _render(text: str, base: str | None, level: int) -> Markup:
+    """:func:`render`, remembered: the same card section or note often appears on several pages."""
+    html = _converter(level).reset().convert(text)
     return Markup(sanitize(html, base))
 
 

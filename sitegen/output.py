@@ -225,25 +225,6 @@ class SiteWriter:
             else:
                 self.copy_file(relpath, path)
 
-    def contents(self) -> Path:
-        """A directory with the whole new site as it will be published (for tools that read a site, like a
-        search indexer). In incremental mode unchanged files are hard-linked (or copied) from the output."""
-        if self.previous is None:
-            return self.staging
-        view = self.staging.parent / f"{self.staging.name}-view"
-        shutil.rmtree(view, ignore_errors=True)
-        for relpath in self.manifest:
-            target = view / relpath
-            target.parent.mkdir(parents=True, exist_ok=True)
-            src = self.staging / relpath
-            if not src.exists():
-                src = self.output / relpath
-            try:
-                os.link(src, target)
-            except OSError:
-                shutil.copyfile(src, target)
-        return view
-
     def _manifest_bytes(self) -> bytes:
         data = {"format": MANIFEST_FORMAT, "note": "built by sitegen; a rebuild replaces this directory",
                 "files": dict(sorted(self.manifest.items()))}
@@ -251,7 +232,6 @@ class SiteWriter:
 
     def publish(self) -> None:
         """Make the new site the output (see the class docstring)."""
-        shutil.rmtree(self.staging.parent / f"{self.staging.name}-view", ignore_errors=True)
         if self.previous is None:
             self._swap()
         else:

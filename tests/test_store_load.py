@@ -184,3 +184,23 @@ def test_a_cached_load_reads_only_changed_runs_and_matches_a_fresh_load(tmp_path
         assert (other.params, {k: vars(m) for k, m in other.metrics.items()}) == \
             (run.params, {k: vars(m) for k, m in run.metrics.items()}), uid
     assert cached.runs["exp/r005"].metrics["acc"].last == 0.5 and cached.runs["exp/r006"].params == {"lr": 42}
+
+
+def test_histories_with_null_timestamps_and_values_read_as_before(tmp_path: Path):
+    """metrics.parquet columns are read from Arrow's buffers: nulls become -1 (times) and NaN (values)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from sitegen.store.metrics import read_history
+
+    run_dir = write_run(tmp_path, "exp", "r1")
+    table = pa.table({"key": ["b", "a", "a", "b"], "step": [1, 0, 1, 0], "value": [2.0, None, 1.5, 0.5],
+                      "timestamp": pa.array([None, 1_700_000_000_000, None, 1_700_000_001_000],
+                                            pa.timestamp("ms", tz="UTC"))})
+    pq.write_table(table, run_dir / "metrics.parquet", row_group_size=2)  # two chunks
+    history = read_history(run_dir, "runs/exp/r1")
+    assert history.key_names == ["a", "b"]
+    assert history.steps.tolist() == [0, 1, 0, 1]
+    assert np.isnan(history.values[0]) and history.values[1:].tolist() == [1.5, 0.5, 2.0]
+    assert history.timestamps.tolist() == [1_700_000_000_000, -1, 1_700_000_001_000, -1]

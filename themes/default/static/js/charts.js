@@ -151,5 +151,5 @@
     });
   }
 
-  window.sitegenCharts = { redraw: drawAll, embed: embed };
+  window.sitegenCharts = { redraw: drawAll, embed: embed, showError: showError };
 }());

@@ -6,11 +6,11 @@
   "use strict";
 
   function fail(el, message) {
-    var box = document.createElement("p");
-    box.className = "chart-error";
-    box.setAttribute("role", "alert");
-    box.textContent = "This chart could not be drawn: " + message;
-    el.replaceChildren(box);
+    if (self.sitegenCharts && self.sitegenCharts.showError) {
+      self.sitegenCharts.showError(el, message);
+    } else {
+      el.textContent = "This chart could not be drawn: " + message;
+    }
   }
 
   function draw() {

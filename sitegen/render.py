@@ -6,6 +6,7 @@ Templates format; they do not compute. Every value a template shows arrives in t
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -98,12 +99,16 @@ def _asset(ctx, name: str) -> str:
 _CONTROL_CHARS = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 
 
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _printable(value):
     """Every value a template prints, without the control characters HTML forbids (NUL from YAML's ``"\\0"``)."""
     if isinstance(value, str):
+        if _CONTROL_RE.search(value) is None:  # the usual case: nothing to remove, nothing copied
+            return value
         cleaned = value.translate(_CONTROL_CHARS)
-        if len(cleaned) != len(value):
-            return Markup(cleaned) if isinstance(value, Markup) else cleaned
+        return Markup(cleaned) if isinstance(value, Markup) else cleaned
     return value
 
 

@@ -63,6 +63,23 @@ def test_run_page_draws_one_curve_a_metric_from_its_data_js(sample_site, page):
     assert_no_browser_errors(page)
 
 
+def test_charts_follow_a_change_of_colour_scheme(sample_site, page):
+    """Charts from a spec in the page and charts built in the browser are both drawn again in dark colours."""
+    run_page = next(p for p in html_pages(sample_site) if p.startswith("runs/cifar10-resnet/")
+                    and "<h1>adamw-lr0.001-s0" in sample_site.read(p))
+    for rel in (run_page, "models/churn/index.html"):
+        page.emulate_media(color_scheme="light")
+        page.goto(sample_site.url(rel))
+        selector = "[data-run-curve], [data-vega-spec]"
+        page.wait_for_function(f"() => [...document.querySelectorAll('{selector}')]"
+                               ".every(el => el.getAttribute('data-vega-scheme') === 'light')", timeout=CHART_TIMEOUT_MS)
+        page.emulate_media(color_scheme="dark")
+        page.wait_for_function(f"() => [...document.querySelectorAll('{selector}')]"
+                               ".every(el => el.getAttribute('data-vega-scheme') === 'dark')", timeout=CHART_TIMEOUT_MS)
+        assert page.locator(selector).count() >= 1
+        assert_no_browser_errors(page)
+
+
 def test_run_page_says_so_when_its_data_js_is_missing(sample_site, page, tmp_path):
     import shutil
 

@@ -69,6 +69,10 @@
     }
   }
 
+  function scheme() {
+    return darkQuery && darkQuery.matches ? "dark" : "light";
+  }
+
   // vega-embed's export menu is an icon-only <summary>: give it a name.
   function nameMenu(el) {
     var summary = el.querySelector("details > summary");
@@ -98,6 +102,7 @@
     return window.vegaEmbed(el, spec, EMBED_OPTIONS).then(function (result) {
       nameMenu(el);
       el.setAttribute("data-vega-rendered", "true");
+      el.setAttribute("data-vega-scheme", scheme());
       views.push(result);
       return result;
     }).catch(function (err) {
@@ -114,8 +119,15 @@
     return Promise.all(Array.prototype.map.call(elements, draw));
   }
 
+  // Charts built in the browser (embed below) are drawn again too, from the spec they were given.
+  function redrawEmbedded() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-vega-rendered]"), function (el) {
+      if (el._sitegenSource) embed(el, Object.assign({}, el._sitegenSource.spec), el._sitegenSource.extra);
+    });
+  }
+
   if (darkQuery && darkQuery.addEventListener) {
-    darkQuery.addEventListener("change", drawAll);
+    darkQuery.addEventListener("change", function () { drawAll(); redrawEmbedded(); });
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", drawAll);
@@ -129,6 +141,7 @@
       showError(el, "vega-embed.js is not loaded");
       return Promise.resolve(null);
     }
+    el._sitegenSource = { spec: Object.assign({}, spec), extra: extra };  // to redraw in the other colour scheme
     prepare(spec);
     if (el._sitegenView) {
       el._sitegenView.finalize();
@@ -143,6 +156,7 @@
       nameMenu(el);
       el._sitegenView = result;
       el.setAttribute("data-vega-rendered", "true");
+      el.setAttribute("data-vega-scheme", scheme());
       return result;
     }).catch(function (err) {
       console.error("sitegen chart:", el, err);

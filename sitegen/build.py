@@ -16,6 +16,7 @@ from .config import load_config
 from .diagnostics import Diagnostic, Diagnostics, SitegenError
 from .export import feed, hf_card, run_files
 from .export import runs as runs_export
+from .export import summaries as summaries_export
 from .model import Project
 from .monitoring import project_alerts
 from .cache import BuildCache, cache_file, digest_json, tree_digest
@@ -385,6 +386,8 @@ def _project_exports(project: Project, writer: SiteWriter) -> None:
     for path, text in hf_card.files(project):  # models/<m>/<n>/README.md, Hugging Face card format
         writer.write_text(path, text)
     for path, text in prov_export.files(project, runs=False):  # PROV-JSON per model version and site
+        writer.write_text(path, text)
+    for path, text in summaries_export.files(project):  # data/summaries/<exp>.js, for ad-hoc comparisons
         writer.write_text(path, text)
     writer.write_text(urls.RUNS_CSV, runs_export.to_csv(project))
     writer.write_text(urls.RUNS_JSON, runs_export.to_json(project))

@@ -53,6 +53,11 @@ def run_data_js(experiment_slug: str, run_id: str) -> str:
     return f"runs/{experiment_slug}/{run_id}/data.js"
 
 
+def experiment_summaries_js(experiment_slug: str) -> str:
+    """An experiment's run summaries as a classic script, loaded by the ad-hoc comparison page on demand."""
+    return f"data/summaries/{experiment_slug}.js"
+
+
 def artifact(experiment_slug: str, run_id: str, path: str) -> str:
     """Where an artifact file is published; active content gets a ``.txt`` suffix so it never runs."""
     if PurePosixPath(path).suffix.lower() in ACTIVE_SUFFIXES:

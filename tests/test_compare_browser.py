@@ -162,3 +162,24 @@ def test_dense_curve_charts_read_prebuilt_tooltips(sample_site, page):
     budget = page.evaluate("[1, 10, 100, 1000].map(n => SitegenRunCharts.seriesBudget(n))")
     assert budget == [1000, 600, 60, 50]
     assert_no_browser_errors(page)
+
+
+def test_adhoc_comparison_loads_only_the_experiments_it_needs(sample_site, page):
+    """compare/index.html carries no run data: the runs asked for come from their experiments' summary
+    scripts (data/summaries/<exp>.js), across experiments; a run not in the site is named as such."""
+    html = sample_site.read("compare/index.html")
+    assert "adamw-lr0.001-s0" not in html and len(html) < 20_000
+    project = load_project(SAMPLE_RUNS)
+    churn = sorted(u for u in project.runs if u.startswith("churn/"))[0]
+    cifar = sorted(u for u in project.runs if u.startswith("cifar10-resnet/"))[:2]
+    loaded = []
+    page.on("request", lambda r: loaded.append(r.url.rsplit("/", 1)[-1]) if "/data/summaries/" in r.url else None)
+    page.goto(sample_site.url("compare/index.html") + f"?runs={cifar[0]},{churn},{cifar[1]},nope/missing")
+    page.wait_for_selector(".cmp" + READY)
+    assert sorted(loaded) == ["churn.js", "cifar10-resnet.js"]
+    headers = page.locator(".cmp-params thead th").all_inner_texts()[1:]
+    assert len(headers) == 3  # in the order asked for, the first one the baseline
+    assert all(h.startswith(project.runs[u].name) for h, u in zip(headers, (cifar[0], churn, cifar[1])))
+    assert "baseline" in headers[0]
+    assert "nope/missing" in page.inner_text(".cmp-adhoc .notice")
+    assert_no_browser_errors(page)

@@ -188,3 +188,22 @@ def test_group_table_handles_missing_values(tmp_path):
     assert [g["values"] for g in groups] == [["0.1"], [None]]
     assert groups[0]["stats"][0]["mean"] == pytest.approx(0.6)
     assert groups[1]["stats"][0] == {"n": 0, "mean": None, "std": None, "min": None, "max": None}
+
+
+def test_summary_scripts_hold_each_experiments_runs(tmp_path):
+    from sitegen.export import summaries as summaries_export
+
+    _write_run(tmp_path, "exp", "r2", {"lr": 0.2}, {"acc": 0.7})
+    _write_run(tmp_path, "exp", "r1", {"lr": 0.1}, {"acc": 0.5})
+    _write_run(tmp_path, "other", "o1", {"depth": 3}, {"loss": 1.0})
+    project = load_project(tmp_path)
+    files = dict(summaries_export.files(project))
+    assert sorted(files) == ["data/summaries/exp.js", "data/summaries/other.js"]
+    prefix = '(self.sitegenSummaries=self.sitegenSummaries||{})["exp"]='
+    text = files["data/summaries/exp.js"]
+    assert text.startswith(prefix) and text.endswith(";\n")
+    data = json.loads(text[len(prefix):-2])
+    assert [r["uid"] for r in data["runs"]] == ["exp/r1", "exp/r2"] and data["keys"]["params"] == ["lr"]
+    page = compare.adhoc_page(project)
+    assert "runs" not in page.context["data"]
+    assert page.context["data"]["summaries"] == {"exp": "data/summaries/exp.js", "other": "data/summaries/other.js"}

@@ -358,13 +358,14 @@ def adhoc_page(project: Project) -> Page:
     """``compare/index.html``: the configured comparisons, and any runs named in ``?runs=`` compared."""
     listed = [{"name": c.name, "title": c.title, "url": urls.comparison(c.name), "query": c.query,
                "runs": len(select_runs(c, project)[0])} for c in project.config.comparisons]
-    runs = [project.runs[uid] for uid in sorted(project.runs)]
     experiments = [{"slug": s, "title": project.experiments[s].title, "url": urls.experiment(s),
                     "runs": len(project.experiments[s].runs)} for s in sorted(project.experiments)]
     context = {
         "comparisons": listed,
         "experiments": experiments,
-        "data": {"mode": "adhoc", "links": link_table(project), **summaries(runs, project)},
+        # the runs asked for are found in their experiments' summary scripts (sitegen.export.summaries)
+        "data": {"mode": "adhoc", "links": link_table(project),
+                 "summaries": {s: urls.experiment_summaries_js(s) for s in sorted(project.experiments)}},
     }
     return Page(url=urls.COMPARE, template="compare_adhoc.html", title="Compare runs", context=context,
                 kind="comparison", section="compare", charts=True, breadcrumbs=[("Compare", "")])

@@ -344,21 +344,52 @@
     });
   };
 
-  // The tables and the data loads start when this deferred script runs (the document is parsed);
-  // the charts wait for the chart runtime, a deferred script after this one (DOMContentLoaded).
-  function init() {
-    D = window.SitegenRunData;
-    C = window.SitegenRunCharts;
-    var root = document.querySelector("[data-compare]");
-    if (!root || !D || !C) return;
-    var raw = JSON.parse(document.getElementById(root.getAttribute("data-compare")).textContent);
-    if (raw.mode === "adhoc") {
-      // the page holds a summary of every run of the site: decode only the runs asked for
-      var asked = {};
-      (new URLSearchParams(location.search).get("runs") || "").split(",").forEach(function (uid) { asked[uid.trim()] = true; });
-      raw = Object.assign({}, raw, { runs: raw.runs.filter(function (r) { return asked[r.uid]; }) });
-    }
-    var data = D.decode(raw, root.getAttribute("data-root"));
+  // The ad-hoc page names each experiment's summary script (data/summaries/<exp>.js): load those of the
+  // runs asked for (classic scripts, so this works from file://), decode each and put them together.
+  function loadAdhoc(raw, siteRoot) {
+    var asked = {}, exps = {};
+    (new URLSearchParams(location.search).get("runs") || "").split(",").forEach(function (uid) {
+      uid = uid.trim();
+      if (!uid) return;
+      asked[uid] = true;
+      var exp = uid.split("/")[0];
+      if (Object.prototype.hasOwnProperty.call(raw.summaries || {}, exp)) exps[exp] = true;
+    });
+    var names = Object.keys(exps).sort();
+    function store() { return self.sitegenSummaries || {}; }
+    return Promise.all(names.map(function (exp) {
+      if (store()[exp]) return null;
+      return new Promise(function (resolve) {
+        var script = document.createElement("script");
+        script.src = siteRoot + raw.summaries[exp];
+        script.onload = resolve;
+        script.onerror = resolve;  // its runs are then reported as not in this site
+        document.head.appendChild(script);
+      });
+    })).then(function () {
+      var merged = { keys: { params: [], metrics: [], tags: [] }, runs: [], byUid: {}, links: raw.links,
+                     root: siteRoot, raw: raw };
+      names.forEach(function (exp) {
+        var part = store()[exp];
+        if (!part) return;
+        var data = D.decode({ keys: part.keys, links: raw.links,
+                              runs: part.runs.filter(function (r) { return asked[r.uid]; }) }, siteRoot);
+        data.runs.forEach(function (run) {
+          run.index = merged.runs.length;
+          merged.runs.push(run);
+          merged.byUid[run.uid] = run;
+        });
+        Object.keys(merged.keys).forEach(function (kind) {
+          data.keys[kind].forEach(function (name) {
+            if (merged.keys[kind].indexOf(name) < 0) merged.keys[kind].push(name);
+          });
+        });
+      });
+      return merged;
+    });
+  }
+
+  function begin(root, raw, data) {
     var plan;
     if (raw.mode === "adhoc") {
       plan = adhoc(root, data);
@@ -374,6 +405,22 @@
       document.addEventListener("DOMContentLoaded", function () { cmp.start(); });
     } else {
       cmp.start();
+    }
+  }
+
+  // The tables and the data loads start when this deferred script runs (the document is parsed);
+  // the charts wait for the chart runtime, a deferred script after this one (DOMContentLoaded).
+  function init() {
+    D = window.SitegenRunData;
+    C = window.SitegenRunCharts;
+    var root = document.querySelector("[data-compare]");
+    if (!root || !D || !C) return;
+    var raw = JSON.parse(document.getElementById(root.getAttribute("data-compare")).textContent);
+    var siteRoot = root.getAttribute("data-root");
+    if (raw.mode === "adhoc") {
+      loadAdhoc(raw, siteRoot).then(function (data) { begin(root, raw, data); });
+    } else {
+      begin(root, raw, D.decode(raw, siteRoot));
     }
   }
 

@@ -1,0 +1,27 @@
+"""data/summaries/<exp>.js: each experiment's run summaries (pages.compare.summaries) as a classic script.
+
+The ad-hoc comparison page (compare/index.html?runs=exp/id,...) loads only the experiments of the runs it
+is asked for, instead of carrying a summary of every run of the site: a page of a few kilobytes at any scale.
+The script files its data in ``self.sitegenSummaries[<exp>]`` (a classic script, so it loads from file://).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Iterator
+
+from .. import urls
+from ..jsonutil import dumps_for_script
+from ..model import Project
+from ..pages.compare import summaries
+
+
+def script(slug: str, project: Project) -> str:
+    runs = sorted(project.experiments[slug].runs, key=lambda r: r.uid)
+    body = dumps_for_script(summaries(runs, project))
+    return f"(self.sitegenSummaries=self.sitegenSummaries||{{}})[{json.dumps(slug)}]={body};\n"
+
+
+def files(project: Project) -> Iterator[tuple[str, str]]:
+    for slug in sorted(project.experiments):
+        yield urls.experiment_summaries_js(slug), script(slug, project)

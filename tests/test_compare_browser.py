@@ -183,3 +183,15 @@ def test_adhoc_comparison_loads_only_the_experiments_it_needs(sample_site, page)
     assert "baseline" in headers[0]
     assert "nope/missing" in page.inner_text(".cmp-adhoc .notice")
     assert_no_browser_errors(page)
+
+
+def test_run_table_says_so_when_its_summary_script_is_missing(sample_site, page, tmp_path):
+    import shutil
+
+    copy = tmp_path / "site"
+    shutil.copytree(sample_site.output, copy)
+    (copy / "data" / "summaries" / "churn.js").unlink()
+    page.goto((copy / "experiments" / "churn" / "index.html").as_uri())
+    notice = page.locator("#runs .notice.warn")
+    notice.wait_for()
+    assert "data/summaries/churn.js" in notice.inner_text()

@@ -15,6 +15,7 @@ import pytest
 
 from sitegen.config import Comparison
 from sitegen.pages import compare
+from sitegen.pages import experiment as experiment_pages
 from sitegen.pages.common import metric_value
 from sitegen.store.load import load_project
 from sitegen.store.metrics import read_history
@@ -125,13 +126,17 @@ def test_no_inline_scripts_on_comparison_and_experiment_pages(sample_site):
             assert "src=" in tag or 'type="application/json"' in tag, (rel, tag)
 
 
-def test_experiment_page_embeds_compact_table_data(sample_site, project):
+def test_experiment_page_reads_its_runs_from_the_summary_script(sample_site, project):
     html = sample_site.read("experiments/cifar10-resnet/index.html")
     raw = re.search(r'<script type="application/json" id="runtable-data">(.*?)</script>', html, re.S).group(1)
-    data = json.loads(raw)
+    meta = json.loads(raw)
+    assert "runs" not in meta and meta["experiment"] == "cifar10-resnet"
+    assert meta["primary"] == "val/acc" and meta["best"] == "cifar10-resnet/20261121-190237-a364ca"
+    assert '<script src="../../data/summaries/cifar10-resnet.js" defer></script>' in html
+    text = sample_site.read("data/summaries/cifar10-resnet.js")
+    data = json.loads(text[text.index("]=") + 2:-2])
     exp = project.experiments["cifar10-resnet"]
-    assert len(data["runs"]) == len(exp.runs)
-    assert data["primary"] == "val/acc" and data["best"] == "cifar10-resnet/20261121-190237-a364ca"
+    assert [r["uid"] for r in data["runs"]] == [r.uid for r, _ in experiment_pages.ordered_runs(exp)]
     first = data["runs"][0]
     params = {data["keys"]["params"][int(k)]: v for k, v in first["p"].items()}
     assert params == {k: compare.param_value(v) for k, v in project.runs[first["uid"]].params_flat.items()}
@@ -203,7 +208,8 @@ def test_summary_scripts_hold_each_experiments_runs(tmp_path):
     text = files["data/summaries/exp.js"]
     assert text.startswith(prefix) and text.endswith(";\n")
     data = json.loads(text[len(prefix):-2])
-    assert [r["uid"] for r in data["runs"]] == ["exp/r1", "exp/r2"] and data["keys"]["params"] == ["lr"]
+    order = [r.uid for r, _ in experiment_pages.ordered_runs(project.experiments["exp"])]  # the run table's
+    assert [r["uid"] for r in data["runs"]] == order == ["exp/r2", "exp/r1"] and data["keys"]["params"] == ["lr"]
     page = compare.adhoc_page(project)
     assert "runs" not in page.context["data"]
     assert page.context["data"]["summaries"] == {"exp": "data/summaries/exp.js", "other": "data/summaries/other.js"}

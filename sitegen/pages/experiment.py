@@ -56,8 +56,8 @@ MAX_DEFAULT_PARAMS = 12  # varying params shown before the reader picks columns
 
 def table_data(exp: Experiment, project: Project, runs: list[Run], varying: list[str],
                metric_keys: list[str]) -> dict[str, Any]:
-    """The compact JSON the run table is drawn from (see runtable.js): summaries plus column defaults."""
-    data = compare.summaries(runs, project)
+    """What the run table (runtable.js) needs beside the run summaries, which it reads from the experiment's
+    summary script (sitegen.export.summaries): column defaults, primary metric, best run, link patterns."""
     best = best_run(exp)
     defaults = ["attr:name", "attr:status", "attr:user", "attr:start", "attr:dur"]
     defaults += [f"p:{k}" for k in varying[:MAX_DEFAULT_PARAMS]]
@@ -65,7 +65,7 @@ def table_data(exp: Experiment, project: Project, runs: list[Run], varying: list
     return {
         "mode": "experiment", "experiment": exp.slug, "primary": exp.primary_metric, "goal": exp.goal,
         "best": best.uid if best else None, "defaults": defaults, "metric_order": metric_keys,
-        "links": compare.link_table(project), **data,
+        "links": compare.link_table(project),
     }
 
 
@@ -91,6 +91,7 @@ def experiment_page(exp: Experiment, project: Project) -> Page:
                  "value": metric_value(best, exp.primary_metric)} if best else None,
         "statuses": sorted(statuses.items()),
         "table": table_data(exp, project, all_runs, varying, metric_keys),
+        "summaries_js": urls.experiment_summaries_js(exp.slug),
         "runs_csv": urls.RUNS_CSV,
     }
     return Page(url=urls.experiment(exp.slug), template="experiment.html", title=exp.title, context=context,

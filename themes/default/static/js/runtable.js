@@ -653,7 +653,19 @@
     if (!section || !D || !window.SitegenQuery) return;
     var holder = document.getElementById(section.getAttribute("data-runtable"));
     if (!holder) return;
-    var data = D.decode(JSON.parse(holder.textContent), section.getAttribute("data-root"));
+    // The runs themselves are in the experiment's summary script (data/summaries/<exp>.js), loaded by the
+    // page before this one.
+    var meta = JSON.parse(holder.textContent);
+    var part = (self.sitegenSummaries || {})[meta.experiment];
+    if (!part) {
+      var note = document.createElement("p");
+      note.className = "notice warn";
+      note.setAttribute("role", "alert");
+      note.textContent = "The run data of this experiment (data/summaries/" + meta.experiment + ".js) could not be loaded.";
+      $(".rt-wrap", section).replaceWith(note);
+      return;
+    }
+    var data = D.decode(Object.assign({}, meta, { keys: part.keys, runs: part.runs }), section.getAttribute("data-root"));
     var table = new RunTable(section, data);
     window.sitegenRunTable = table;
     $(".rt-toolbar", section).hidden = false;

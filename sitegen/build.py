@@ -124,24 +124,29 @@ _JOB: dict[str, Any] = {}
 CHUNK = 16
 
 
-def _page_key(uid: str) -> tuple[Any, str | None]:
-    """The run's provenance facts and the cache key of its published files: a digest of everything they show."""
+def _page_key(uid: str, prov: dict[str, Any] | None = None) -> str | None:
+    """The cache key of a run's published files: a digest of everything they show. The run's folder (its
+    digest) and the site-wide inputs (global key: theme, assets, site options, config) are in it, so the
+    provenance facts (``prov``, or made here) count without the reproduce script, made from those alone."""
     project, facts = _JOB["project"], _JOB["facts"]
     run = project.runs[uid]
-    prov = provenance_pages.run_provenance(facts, run, urls.run(run.experiment, run.id))
     if _JOB.get("cache") is None or uid not in project.run_digests:
-        return prov, None
+        return None
+    if prov is None:
+        prov = provenance_pages.run_provenance(facts, run, urls.run(run.experiment, run.id), script=False)
+    else:
+        prov = {**prov, "reproduce": None}
     exp = project.experiments[run.experiment]
     neighbours = [(u, project.runs[u].name) for u in [run.parent, *run.children] if u in project.runs]
-    return prov, digest_json([_JOB["global_key"], project.run_digests[uid], exp.slug, exp.title, exp.primary_metric,
-                              exp.goal, neighbours, prov])
+    return digest_json([_JOB["global_key"], project.run_digests[uid], exp.slug, exp.title, exp.primary_metric,
+                        exp.goal, neighbours, prov])
 
 
 def _carry_over(uid: str, writer: SiteWriter) -> tuple[Page, dict[str, Any]] | None:
     """When the cache knows this run with the same key and the previous site still has exactly the files
     it wrote, nothing is read, rendered or written: the files are carried over as they are."""
     cache: BuildCache | None = _JOB.get("cache")
-    _prov, key = _page_key(uid)
+    key = _page_key(uid)
     record = cache.page(uid, key) if cache is not None and key is not None else None
     if record is None or not writer.still_there(record["files"]):
         return None
@@ -153,12 +158,12 @@ def _render_run(uid: str, writer: SiteWriter) -> tuple[Page, dict[str, Any]]:
     """Everything published for one run: its page, metrics.csv, data.js, PROV-JSON and artifact files.
 
     Returns the page (without its context) and the cache record of what was written."""
-    project, renderer = _JOB["project"], _JOB["renderer"]
+    project, renderer, facts = _JOB["project"], _JOB["renderer"], _JOB["facts"]
     run = project.runs[uid]
-    prov, key = _page_key(uid)
     part = writer.child()
     page = run_pages.run_page(run, project)
-    page.context["prov"] = prov
+    page.context["prov"] = prov = provenance_pages.run_provenance(facts, run, page.url)
+    key = _page_key(uid, prov)
     part.write_text(page.url, renderer.render(page))
     history = run_pages.load_history(run)
     run_files.publish(run, history, part)
@@ -381,19 +386,28 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
                        alerts=project_alerts(project))
 
 
-def _project_exports(project: Project, writer: SiteWriter) -> None:
-    """The files made from the project alone: cards, PROV, run tables, headers, feed, snapshot."""
+def _run_table_exports(project: Project, writer: SiteWriter) -> None:
+    """The files that hold every run's summary: data/summaries/<exp>.js (run tables, ad-hoc comparisons),
+    data/runs.csv and data/runs.json."""
+    for path, text in summaries_export.files(project):
+        writer.write_text(path, text)
+    writer.write_text(urls.RUNS_CSV, runs_export.to_csv(project))
+    writer.write_text(urls.RUNS_JSON, runs_export.to_json(project))
+
+
+def _record_exports(project: Project, writer: SiteWriter) -> None:
+    """Cards, PROV, headers, feed and snapshot."""
     for path, text in hf_card.files(project):  # models/<m>/<n>/README.md, Hugging Face card format
         writer.write_text(path, text)
     for path, text in prov_export.files(project, runs=False):  # PROV-JSON per model version and site
         writer.write_text(path, text)
-    for path, text in summaries_export.files(project):  # data/summaries/<exp>.js, for ad-hoc comparisons
-        writer.write_text(path, text)
-    writer.write_text(urls.RUNS_CSV, runs_export.to_csv(project))
-    writer.write_text(urls.RUNS_JSON, runs_export.to_json(project))
     writer.write_text(headers.HEADERS_FILE, headers.headers_file())
     writer.write_text(urls.FEED, feed.to_atom(project))
     writer.write_text(urls.SNAPSHOT, diff.snapshot_json(project))
+
+
+# The files made from the project alone, in groups of about equal cost, each written by a process of its own.
+EXPORT_GROUPS = (_run_table_exports, _record_exports)
 
 
 def _page_exports(config: Any, renderer: Renderer, writer: SiteWriter, all_pages: list[Page],
@@ -408,12 +422,12 @@ def _page_exports(config: Any, renderer: Renderer, writer: SiteWriter, all_pages
                           versions.pages_manifest(version_context.name, version_context.pages))
 
 
-def _exports_process(conn: Any) -> None:
-    """In a forked process: write :func:`_project_exports` and send back what was written (or the error)."""
+def _exports_process(conn: Any, group: Callable[[Project, SiteWriter], None]) -> None:
+    """In a forked process: write one group of exports and send back what was written (or the error)."""
     _worker_init()
     try:
         part = _JOB["writer"].child()
-        _project_exports(_JOB["project"], part)
+        group(_JOB["project"], part)
         conn.send(("ok", part.part()))
     except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
         conn.send(("error", exc))
@@ -422,28 +436,44 @@ def _exports_process(conn: Any) -> None:
 
 
 def _start_exports(project: Project, writer: SiteWriter) -> Callable[[], None]:
-    """Start writing the project's exports beside the pages (a forked process, so they take no time of the
-    pages when a core is free); returns the function that waits for them and adds them to the site."""
+    """Start writing the project's exports beside the pages (forked processes, one an export group, so
+    they take no time of the pages when a core is free); returns the function that waits for them and adds
+    them to the site (in group order, so the result does not depend on which ends first)."""
     if "fork" not in multiprocessing.get_all_start_methods():
-        return lambda: _project_exports(project, writer)
+        def write_all() -> None:
+            for group in EXPORT_GROUPS:
+                group(project, writer)
+        return write_all
     ctx = multiprocessing.get_context("fork")
     _JOB.update(project=project, writer=writer)
-    receive, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_exports_process, args=(send,), daemon=True)
-    proc.start()
-    send.close()
+    running = []
+    for group in EXPORT_GROUPS:
+        receive, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_exports_process, args=(send, group), daemon=True)
+        proc.start()
+        send.close()
+        running.append((proc, receive))
 
     def finish() -> None:
-        try:
-            status, value = receive.recv()
-        except EOFError:
+        parts = []
+        for proc, receive in running:
+            try:
+                status, value = receive.recv()
+            except EOFError:
+                proc.join()
+                raise SitegenError(f"writing the site's exports failed (the process exited with {proc.exitcode})") \
+                    from None
             proc.join()
-            raise SitegenError(f"writing the site's exports failed (the process exited with {proc.exitcode})") \
-                from None
-        proc.join()
-        if status == "error":
-            raise value
-        writer.merge(value)
+            if status == "error":
+                raise value
+            parts.append(value)
+        for part in parts:
+            writer.merge(part)
 
-    finish.cancel = lambda: (proc.kill(), proc.join())  # the build failed meanwhile
+    def cancel() -> None:  # the build failed meanwhile
+        for proc, _receive in running:
+            proc.kill()
+            proc.join()
+
+    finish.cancel = cancel
     return finish

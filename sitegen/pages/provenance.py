@@ -164,7 +164,9 @@ def _items(facts: Facts, run: Run, direction: str) -> list[dict[str, Any]]:
     return out
 
 
-def run_provenance(facts: Facts, run: Run, page_url: str) -> dict[str, Any]:
+def run_provenance(facts: Facts, run: Run, page_url: str, script: bool = True) -> dict[str, Any]:
+    """What the run page's provenance section shows. ``script=False`` leaves out the reproduce script (a
+    function of the run and the config alone), for a cache key that already covers both."""
     project, lineage = facts.project, facts.lineage
     prov = run.provenance or {}
     code_in = prov.get("code") if isinstance(prov.get("code"), dict) else {}
@@ -196,7 +198,8 @@ def run_provenance(facts: Facts, run: Run, page_url: str) -> dict[str, Any]:
              for f in env.get("files") or [] if isinstance(f, dict)]
     versions = sorted((s, n) for s, n in (lineage.node(k).uid.split("/") for k in lineage.graph.successors(
         run_key(run.uid)) if lineage.node(k).kind == MODEL)) if run_key(run.uid) in lineage else []
-    script = reproduce_script(project, run, run_files=default_run_files(project, run, site=True))
+    reproduce = reproduce_script(project, run, run_files=default_run_files(project, run, site=True)) \
+        if script else None
     return {
         "code": code,
         "command": command if isinstance(command, str) else None,
@@ -218,7 +221,7 @@ def run_provenance(facts: Facts, run: Run, page_url: str) -> dict[str, Any]:
         "downstream": [run_link(project.runs[u]) for u in lineage.downstream_runs(run.uid)],
         "model_versions": [{"label": f"{project.models[s].name} v{n}", "url": urls.model_version(s, int(n))}
                            for s, n in versions],
-        "reproduce": script,
+        "reproduce": reproduce,
         "prov_json": urls.run_prov(run.experiment, run.id),
         "svg": neighbourhood_svg(facts, run_key(run.uid), page_url, "lineage-run"),
         "git": git_context(facts, run.file),

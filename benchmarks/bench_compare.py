@@ -39,10 +39,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sitegen.build import build  # noqa: E402
+from sitegen.store.metrics import SCHEMA  # noqa: E402  (the metrics.parquet schema)
 
 T0 = 1_793_000_000_000  # 2026-10-25 in ms
-SCHEMA = pa.schema([("key", pa.string()), ("step", pa.int64()), ("value", pa.float64()),
-                    ("timestamp", pa.timestamp("ms", tz="UTC"))])
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 

@@ -20,6 +20,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from sitegen.store.metrics import SCHEMA  # noqa: E402  (the metrics.parquet schema)
+
 SIZES = {"S": 100, "M": 1_000, "L": 10_000}
 EXPERIMENTS = 10
 PARAMS = 20
@@ -28,8 +31,6 @@ STEPS = 1_000
 MODELS = 20
 VERSIONS = 3
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-SCHEMA = pa.schema([("key", pa.string()), ("step", pa.int64()), ("value", pa.float64()),
-                    ("timestamp", pa.timestamp("ms", tz="UTC"))])
 T0 = 1_793_000_000_000  # 2026-10-25 in ms since the epoch
 
 

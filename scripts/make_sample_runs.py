@@ -44,6 +44,9 @@ import vl_convert as vlc
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))  # the file formats' schemas come from the package
+from sitegen.monitoring import SCHEMA as MONITORING_SCHEMA  # noqa: E402
+from sitegen.store.metrics import SCHEMA as METRICS_SCHEMA  # noqa: E402
 DEFAULT_OUT = REPO_ROOT / "sample_runs"
 GENERATED = ("runs", "models", "datasets", "sitegen.yaml")
 
@@ -51,22 +54,6 @@ BASE_SEED = 20261127
 UTC = dt.timezone.utc
 REPO_URL = "https://github.com/example-org/vision-and-churn"
 
-METRICS_SCHEMA = pa.schema(
-    [
-        ("key", pa.string()),
-        ("step", pa.int64()),
-        ("value", pa.float64()),
-        ("timestamp", pa.timestamp("ms", tz="UTC")),
-    ]
-)
-MONITORING_SCHEMA = pa.schema(
-    [
-        ("time", pa.timestamp("ms", tz="UTC")),
-        ("metric", pa.string()),
-        ("value", pa.float64()),
-        ("slice", pa.string()),
-    ]
-)
 
 
 # --------------------------------------------------------------------------------------------

@@ -215,15 +215,15 @@ def _render_runs(project: Project, renderer: "Renderer", facts: Any, writer: Sit
 
     try:
         if cache is not None and cache.pages:  # runs whose files are unchanged are carried over right here
-            todo = []
+            to_render = []
             for uid in uids:
                 carried = _carry_over(uid, writer)
                 if carried is None:
-                    todo.append(uid)
+                    to_render.append(uid)
                     continue
                 keep(uid, carried[1])
                 yield carried[0]
-            uids = todo
+            uids = to_render
         jobs = max(1, min(jobs or os.cpu_count() or 1, len(uids) // CHUNK or 1))
         if jobs == 1 or "fork" not in multiprocessing.get_all_start_methods():
             for uid in uids:

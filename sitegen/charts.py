@@ -189,7 +189,7 @@ def make_templates() -> dict[str, Any]:
 def _make_template(kind: str, *variant: Any) -> dict[str, Any]:
     import altair as alt  # imported here: only template building needs it
 
-    placeholder = alt.Data(values=[])
+    no_data = alt.Data(values=[])  # the template's data slot, filled by each chart builder below
     if kind == "metric":
         log_y, temporal = variant
         xtype = "temporal" if temporal else "quantitative"
@@ -207,7 +207,7 @@ def _make_template(kind: str, *variant: Any) -> dict[str, Any]:
         ).transform_filter(_flagged(alt))
         # Data arrives one object per series with parallel x / y / flag arrays (about a third of the bytes
         # of one object per point); flatten turns it back into points inside Vega.
-        chart = alt.layer(line, flags, data=placeholder).transform_flatten(
+        chart = alt.layer(line, flags, data=no_data).transform_flatten(
             ["x", "y", "flag"]).properties(height=HEIGHT)
     elif kind == "bar":
         (grouped,) = variant
@@ -226,7 +226,7 @@ def _make_template(kind: str, *variant: Any) -> dict[str, Any]:
             marker_enc["xOffset"] = alt.XOffset("color:N", sort=None)
         markers = alt.Chart().mark_text(dy=-6, color=ALERT_COLOR, fontWeight="bold").encode(
             **marker_enc).transform_filter(_flagged(alt))
-        chart = alt.layer(bars, markers, data=placeholder).properties(height=HEIGHT)
+        chart = alt.layer(bars, markers, data=no_data).properties(height=HEIGHT)
     elif kind == "monitoring":
         x = alt.X("x:T", title="time")
         line = alt.Chart().mark_line(strokeWidth=1.5).encode(x=x, y=alt.Y("y:Q", title="value", scale=alt.Scale(zero=False)))
@@ -242,7 +242,7 @@ def _make_template(kind: str, *variant: Any) -> dict[str, Any]:
         labels = alt.Chart(alt.Data(values=[])).mark_text(align="right", baseline="bottom", dy=-3,
                                                           color=ALERT_COLOR).encode(
             x=alt.XValue("width"), y="y:Q", text="label:N")
-        chart = alt.layer(line, breaches, flags, limits, labels, data=placeholder).properties(height=HEIGHT)
+        chart = alt.layer(line, breaches, flags, limits, labels, data=no_data).properties(height=HEIGHT)
     elif kind == "slice":
         y = alt.Y("slice:N", title=None, sort=None, axis=alt.Axis(labelLimit=240))
         bars = alt.Chart().mark_errorbar(ticks=True).encode(
@@ -254,7 +254,7 @@ def _make_template(kind: str, *variant: Any) -> dict[str, Any]:
         )
         markers = alt.Chart().mark_text(align="left", dx=4, color=ALERT_COLOR, fontWeight="bold").encode(
             x=alt.XValue(0), y=y, text="flag:N").transform_filter(_flagged(alt))
-        chart = alt.layer(bars, points, markers, data=placeholder).properties(height=alt.Step(24))
+        chart = alt.layer(bars, points, markers, data=no_data).properties(height=alt.Step(24))
     else:  # pragma: no cover - programming error
         raise ValueError(f"unknown chart kind {kind!r}")
     return _finish_template(chart)

@@ -48,17 +48,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .diagnostics import SitegenError
+from .store.metrics import SCHEMA as FILE_SCHEMA
 
 JOURNAL_NAME = "metrics.journal.jsonl"
 PARQUET_NAME = "metrics.parquet"
 
-_TIMESTAMP = pa.timestamp("ms", tz="UTC")
-SCHEMA = pa.schema([
-    pa.field("key", pa.string(), nullable=False),
-    pa.field("step", pa.int64(), nullable=False),
-    pa.field("value", pa.float64(), nullable=False),
-    pa.field("timestamp", _TIMESTAMP),
-])
+# The metrics.parquet schema (sitegen.store.metrics.SCHEMA) with key, step and value never null.
+SCHEMA = pa.schema([f.with_nullable(f.name == "timestamp") for f in FILE_SCHEMA])
+_TIMESTAMP = SCHEMA.field("timestamp").type
 # Dictionary-encode only the key; steps and times are near-sequential, which delta encoding suits.
 _PARQUET_OPTIONS = dict(compression="zstd", use_dictionary=["key"],
                         column_encoding={"step": "DELTA_BINARY_PACKED", "timestamp": "DELTA_BINARY_PACKED"})

@@ -43,6 +43,11 @@ class Alert:
         return f"{self.metric}{where} = {self.value:.4g} on {self.at:%Y-%m-%d}, {op} the {self.bound} of {self.threshold:g}"
 
 
+# models/<m>/monitoring.parquet (DESIGN section 2); slice is optional when reading.
+SCHEMA = pa.schema([("time", pa.timestamp("ms", tz="UTC")), ("metric", pa.string()), ("value", pa.float64()),
+                    ("slice", pa.string())])
+
+
 def read_monitoring(path: Path) -> list[MetricSeries]:
     """Series per (metric, slice), sorted by time; raises MonitoringError for an unusable file."""
     try:

@@ -9,8 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-METRICS_SCHEMA = pa.schema([("key", pa.string()), ("step", pa.int64()), ("value", pa.float64()),
-                            ("timestamp", pa.timestamp("ms", tz="UTC"))])
+from sitegen.store.metrics import SCHEMA as METRICS_SCHEMA
 
 
 def write_yaml(path: Path, data: Any) -> Path:

@@ -15,6 +15,9 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from sitegen.monitoring import SCHEMA as MONITORING_SCHEMA
+from sitegen.store.metrics import SCHEMA as METRICS_SCHEMA
+
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "make_sample_runs.py"
 SAMPLE = REPO / "sample_runs"
@@ -23,22 +26,6 @@ MAX_BYTES = 5 * 1024 * 1024
 
 RUN_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6}$")
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
-METRICS_SCHEMA = pa.schema(
-    [
-        ("key", pa.string()),
-        ("step", pa.int64()),
-        ("value", pa.float64()),
-        ("timestamp", pa.timestamp("ms", tz="UTC")),
-    ]
-)
-MONITORING_SCHEMA = pa.schema(
-    [
-        ("time", pa.timestamp("ms", tz="UTC")),
-        ("metric", pa.string()),
-        ("value", pa.float64()),
-        ("slice", pa.string()),
-    ]
-)
 
 
 def load_yaml(path: Path):

@@ -29,8 +29,8 @@ _FORKED: dict[str, Any] = {}  # the loader, inherited by forked worker processes
 
 
 def _load_chunk(indexes: list[int]) -> list[Any]:
-    loader, todos = _FORKED["loader"], _FORKED["todos"]
-    return [loader._load_one(todos[i]) for i in indexes]
+    loader, folders = _FORKED["loader"], _FORKED["folders"]
+    return [loader._load_one(folders[i]) for i in indexes]
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -133,9 +133,9 @@ class Loader:
                                  f"lowercase letters, digits, '.', '_' or '-', starting with a letter or digit")
                 continue
             found.append(self._load_experiment(runs_dir / entry.name, entry.name))
-        loaded = iter(self._load_many([todo for _, todos in found for todo in todos]))
-        for exp, todos in found:
-            for _run_dir, slug, folder in todos:
+        loaded = iter(self._load_many([entry for _, folders in found for entry in folders]))
+        for exp, folders in found:
+            for _run_dir, slug, folder in folders:
                 run, diags, record, digest = next(loaded)
                 self.diags.extend(diags)
                 if digest is not None:
@@ -172,7 +172,7 @@ class Loader:
         exp.title = configured.get("title", exp.title)
         entries, links = list_entries(exp_dir)
         self._links(links, exp_dir)
-        todo = []
+        run_folders = []
         for entry in entries:
             if not entry.is_dir():
                 continue
@@ -182,12 +182,12 @@ class Loader:
                                                      f"valid run id; expected letters, digits, '.', '_' or '-' "
                                                      f"(at most 128), starting with a letter or digit")
                 continue
-            todo.append((run_dir, slug, entry.name))
-        return exp, todo
+            run_folders.append((run_dir, slug, entry.name))
+        return exp, run_folders
 
-    def _load_one(self, todo: tuple[Path, str, str]) -> tuple[Run | None, list[Diagnostic], dict | None, str | None]:
+    def _load_one(self, entry: tuple[Path, str, str]) -> tuple[Run | None, list[Diagnostic], dict | None, str | None]:
         """One run with the diagnostics it raised, its build-cache record and content digest (when cached)."""
-        run_dir, slug, folder = todo
+        run_dir, slug, folder = entry
         uid = f"{slug}/{folder}"
         saved, self.diags = self.diags, Diagnostics()
         try:
@@ -197,27 +197,27 @@ class Loader:
         finally:
             self.diags = saved
 
-    def _load_many(self, todos: list[tuple[Path, str, str]]) -> list[tuple[Run | None, list[Diagnostic], dict | None,
+    def _load_many(self, folders: list[tuple[Path, str, str]]) -> list[tuple[Run | None, list[Diagnostic], dict | None,
                                                                              str | None]]:
         """:meth:`_load_one` of every run folder, in order; in forked worker processes when there are many
         (reading YAML and Parquet is most of a cold build's loading). The result does not depend on ``jobs``."""
-        results: list[Any] = [None] * len(todos)
-        missing = list(range(len(todos)))
+        results: list[Any] = [None] * len(folders)
+        missing = list(range(len(folders)))
         if self.cache is not None and self.with_history and self.cache.runs:
             # runs the build cache knows are made from it here (quicker than handing them to a process)
             missing = []
-            for i, (run_dir, slug, folder) in enumerate(todos):
+            for i, (run_dir, slug, folder) in enumerate(folders):
                 if self.cache.run(f"{slug}/{folder}", self._run_digest(run_dir)) is not None:
-                    results[i] = self._load_one(todos[i])
+                    results[i] = self._load_one(folders[i])
                 else:
                     missing.append(i)
         jobs = max(1, min(self.jobs or os.cpu_count() or 1, len(missing) // LOAD_CHUNK or 1))
         if jobs == 1 or "fork" not in multiprocessing.get_all_start_methods():
             for i in missing:
-                results[i] = self._load_one(todos[i])
+                results[i] = self._load_one(folders[i])
             return results
         chunks = [missing[i:i + LOAD_CHUNK] for i in range(0, len(missing), LOAD_CHUNK)]
-        _FORKED.update(loader=self, todos=todos)
+        _FORKED.update(loader=self, folders=folders)
         try:
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
                 for chunk, part in zip(chunks, pool.map(_load_chunk, chunks)):

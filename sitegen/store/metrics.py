@@ -16,6 +16,8 @@ from ..model import MetricSummary
 
 PARQUET = "metrics.parquet"
 JOURNAL = "metrics.journal.jsonl"
+# metrics.parquet (format 1, DESIGN section 2) as any tool may write it; the tracker's own files use
+# sitegen.journal.SCHEMA, the same columns with key, step and value never null.
 SCHEMA = pa.schema([("key", pa.string()), ("step", pa.int64()), ("value", pa.float64()),
                     ("timestamp", pa.timestamp("ms", tz="UTC"))])
 

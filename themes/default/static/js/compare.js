@@ -141,17 +141,6 @@
 
   // ------------------------------------------------------------------------------- charts
 
-  function seriesOf(stored, run, metric, xMode, alpha, label) {
-    var c = stored && stored.curves ? stored.curves[metric] : null;
-    if (!c || !c[0].length) return null;
-    var x;
-    if (xMode === "step") x = c[0];
-    else if (!c[2] || stored.t0 === null) return null;
-    else if (xMode === "time") x = c[2].map(function (dt) { return stored.t0 + dt; });
-    else x = c[2].map(function (dt) { return dt / 1000; });
-    return { label: label, x: x, y: C.ema(c[1], alpha), time: xMode === "time" };
-  }
-
   function groupLabel(run, fields) {
     return fields.map(function (f) {
       var v = run.row[f];
@@ -211,7 +200,7 @@
       if (plan.groupBy.length) {
         var groups = {}, order = [];
         plan.runs.forEach(function (run) {
-          var s = seriesOf(stored[run.uid], run, metric, xMode, alpha, labels[run.uid]);
+          var s = C.seriesOf(stored[run.uid], metric, xMode, alpha, labels[run.uid]);
           if (!s) return;
           var key = groupLabel(run, plan.groupBy);
           if (!groups[key]) { groups[key] = { label: key, series: [] }; order.push(key); }
@@ -225,7 +214,7 @@
       } else {
         var series = [];
         plan.runs.forEach(function (run) {
-          var s = seriesOf(stored[run.uid], run, metric, xMode, alpha, labels[run.uid]);
+          var s = C.seriesOf(stored[run.uid], metric, xMode, alpha, labels[run.uid]);
           if (s) series.push(s);
         });
         if (!series.length) { el.textContent = "No run logged " + metric + (xMode === "step" ? "" : " with timestamps") + "."; return null; }

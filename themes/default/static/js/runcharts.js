@@ -96,6 +96,20 @@
     return vg;
   }
 
+  // A run's stored curve of `metric` (its data.js entry: {t0, curves: {key: [steps, values, ms since t0]}})
+  // as a series {label, x, y, time} for the x axis `xMode` (step, time, rel), smoothed by EMA `alpha`; null
+  // when the run has no such curve, or no times for a time axis.
+  function seriesOf(stored, metric, xMode, alpha, label) {
+    var c = stored && stored.curves ? stored.curves[metric] : null;
+    if (!c || !c[0].length) return null;
+    var x;
+    if (xMode === "step") x = c[0];
+    else if (!c[2] || stored.t0 === null) return null;
+    else if (xMode === "time") x = c[2].map(function (dt) { return stored.t0 + dt; });
+    else x = c[2].map(function (dt) { return dt / 1000; });
+    return { label: label, x: x, y: ema(c[1], alpha), time: xMode === "time" };
+  }
+
   // Points a series gets on a chart of `n` series: up to 1,000 for a few series; when many share a chart
   // the chart's budget is split between them (at least 50 each: 24 min/max buckets keep the spikes).
   var CHART_POINTS = 6000, MIN_SERIES_POINTS = 50, MAX_SERIES_POINTS = 1000;
@@ -314,7 +328,8 @@
   }
 
   root.SitegenRunCharts = {
-    ema: ema, minmax: minmax, seriesBudget: seriesBudget, lean: lean, curvesSpec: curvesSpec, groupBands: groupBands, parallelSpec: parallelSpec,
+    ema: ema, minmax: minmax, seriesOf: seriesOf, seriesBudget: seriesBudget, lean: lean, curvesSpec: curvesSpec,
+    groupBands: groupBands, parallelSpec: parallelSpec,
     scatterSpec: scatterSpec, embed: embed, lineDiff: lineDiff
   };
 }(typeof self !== "undefined" ? self : this));

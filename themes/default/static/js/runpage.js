@@ -18,13 +18,11 @@
     if (!box) return;
     var data = (self.sitegenRunStore || {})[box.getAttribute("data-run-uid")];
     box.querySelectorAll("[data-run-curve]").forEach(function (el) {
-      var key = el.getAttribute("data-run-curve");
-      var curve = data && data.curves && data.curves[key];
-      if (!self.SitegenRunCharts) { fail(el, "runcharts.js is not loaded"); return; }
-      if (!curve) { fail(el, "the run's data.js, beside this page, is missing or has no curve of " + key); return; }
-      var spec = self.SitegenRunCharts.curvesSpec([{ label: key, x: curve[0], y: curve[1], time: false }],
-        { xTitle: "step", yTitle: key, seriesTitle: "metric", legend: false });
-      self.SitegenRunCharts.embed(el, spec);
+      var key = el.getAttribute("data-run-curve"), C = self.SitegenRunCharts;
+      if (!C) { fail(el, "runcharts.js is not loaded"); return; }
+      var series = C.seriesOf(data, key, "step", 0, key);
+      if (!series) { fail(el, "the run's data.js, beside this page, is missing or has no curve of " + key); return; }
+      C.embed(el, C.curvesSpec([series], { xTitle: "step", yTitle: key, seriesTitle: "metric", legend: false }));
     });
   }
 

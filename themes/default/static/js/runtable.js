@@ -463,18 +463,6 @@
     });
   }
 
-  // A run's curve of `metric` as a series for the chosen x axis, or null.
-  function seriesOf(stored, run, metric, xMode, alpha) {
-    var c = stored && stored.curves ? stored.curves[metric] : null;
-    if (!c || !c[0].length) return null;
-    var x;
-    if (xMode === "step") x = c[0];
-    else if (!c[2] || stored.t0 === null) return null;
-    else if (xMode === "time") x = c[2].map(function (dt) { return stored.t0 + dt; });
-    else x = c[2].map(function (dt) { return dt / 1000; });
-    return { label: run.name, x: x, y: C.ema(c[1], alpha), time: xMode === "time" };
-  }
-
   // Params with at least two distinct values among the runs that have them (most complete first).
   function varyingParams(keys, runs) {
     var info = keys.map(function (k) {
@@ -555,7 +543,7 @@
       if (group) {
         var col = table.colById[group], groups = {}, order = [];
         runs.forEach(function (run) {
-          var s = seriesOf(stored[run.uid], run, metric, xMode, alpha);
+          var s = C.seriesOf(stored[run.uid], metric, xMode, alpha, run.name);
           if (!s) return;
           var key = D.fmt(col.get(run));
           if (!groups[key]) { groups[key] = { label: group.slice(2) + "=" + key, series: [] }; order.push(key); }
@@ -568,7 +556,7 @@
       } else {
         var series = [];
         runs.forEach(function (run) {
-          var s = seriesOf(stored[run.uid], run, metric, xMode, alpha);
+          var s = C.seriesOf(stored[run.uid], metric, xMode, alpha, run.name);
           if (s) series.push(s);
         });
         if (!series.length) {

@@ -269,14 +269,6 @@ def _write_pages(project: Project, facts: Any, renderer: Renderer, writer: SiteW
     return fixed
 
 
-def _import_before_forking() -> None:
-    """pyarrow imports pandas (an eighth of a second) the first time it converts anything: do it once here,
-    so the worker processes forked later share it instead of each importing it again."""
-    import pyarrow as pa
-
-    pa.array([0])
-
-
 def build(source: str | Path = ".", output: str | Path | None = None, *, base_url: str | None = None,
           strict: bool = False, jobs: int | None = None, quiet: bool = True,
           progress: Callable[[int, int], None] | None = None, version: str | None = None,
@@ -328,7 +320,6 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
         timings[stage] = round(now - mark, 3)
         mark = now
 
-    _import_before_forking()
     project = load_project(source, cache=build_cache, jobs=jobs, tree_digests=prepared[3] if prepared else None)
     lap("load")
     config = project.config

@@ -47,6 +47,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from .arrowbuf import numeric, string_scalar
 from .diagnostics import SitegenError
 from .store.metrics import SCHEMA as FILE_SCHEMA
 
@@ -367,9 +368,9 @@ class _RowGroupBatcher:
         keys = pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(key * n)])
         batch = pa.RecordBatch.from_arrays([
             keys,
-            _from_numpy(pa.int64(), steps),
-            _from_numpy(pa.float64(), values),
-            _from_numpy(_TIMESTAMP, times),
+            numeric(pa.int64(), steps),
+            numeric(pa.float64(), values),
+            numeric(_TIMESTAMP, times),
         ], schema=SCHEMA)
         self.pending.append(batch)
         self.rows += n
@@ -388,23 +389,17 @@ class _RowGroupBatcher:
             self._write(self.rows)
 
 
-def _string_scalar(text: str) -> pa.Scalar:
-    data = text.encode("utf-8")
-    offsets = array("i", [0, len(data)])
-    return pa.Array.from_buffers(pa.string(), 1, [None, pa.py_buffer(offsets), pa.py_buffer(data)])[0]
-
-
-_SEP_VALUE = _string_scalar(',"value":')
-_SEP_TIME = _string_scalar(',"timestamp":')
-_LINE_END = _string_scalar("}\n")
-_NO_SEP = _string_scalar("")
+_SEP_VALUE = string_scalar(',"value":')
+_SEP_TIME = string_scalar(',"timestamp":')
+_LINE_END = string_scalar("}\n")
+_NO_SEP = string_scalar("")
 
 
 def _journal_lines(json_prefix: str, steps: array, values: array, times: array) -> memoryview:
     """Journal lines of one key's points, formatted by Arrow (four times faster than f-strings)."""
     n = len(steps)
     lines = pc.binary_join_element_wise(
-        _string_scalar(json_prefix),
+        string_scalar(json_prefix),
         pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(steps)]).cast(pa.string()),
         _SEP_VALUE,
         pa.Array.from_buffers(pa.float64(), n, [None, pa.py_buffer(values)]).cast(pa.string()),
@@ -423,10 +418,6 @@ def _journal_lines(json_prefix: str, steps: array, values: array, times: array) 
     for bad, good in _VALUE_FIXES:
         data = data.replace(bad, good)
     return memoryview(data)
-
-
-def _from_numpy(type_: pa.DataType, column: np.ndarray) -> pa.Array:
-    return pa.Array.from_buffers(type_, len(column), [None, pa.py_buffer(np.ascontiguousarray(column))])
 
 
 def _truncate_torn_tail(path: Path) -> None:

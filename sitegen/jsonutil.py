@@ -62,6 +62,8 @@ def js_number_arrays(arrays: list[Any]) -> list[str]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from . import arrowbuf
+
     out: list[str] = [""] * len(arrays)
     for kind in ("f", "iub"):
         picked = [i for i, a in enumerate(arrays) if (a.dtype.kind == "f") == (kind == "f")]
@@ -70,8 +72,10 @@ def js_number_arrays(arrays: list[Any]) -> list[str]:
         sizes = [len(arrays[i]) for i in picked]
         values = np.concatenate([np.asarray(arrays[i], dtype=np.float64 if kind == "f" else np.int64)
                                  for i in picked])
-        offsets = pa.array(np.concatenate([[0], np.cumsum(sizes)]), pa.int32())
-        joined = pc.binary_join(pa.ListArray.from_arrays(offsets, pc.cast(pa.array(values), pa.string())), ",")
+        offsets = arrowbuf.numeric(pa.int32(), np.concatenate([[0], np.cumsum(sizes)]).astype(np.int32))
+        numbers = arrowbuf.numeric(pa.float64() if kind == "f" else pa.int64(), values)
+        joined = pc.binary_join(pa.ListArray.from_arrays(offsets, pc.cast(numbers, pa.string())),
+                                 arrowbuf.string_scalar(","))
         for i, text in zip(picked, joined.to_pylist()):
             if kind == "f":
                 text = text.replace("nan", "NaN").replace("inf", "Infinity")

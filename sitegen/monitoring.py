@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from . import arrowbuf
 from .model import RegisteredModel
 
 
@@ -48,6 +49,10 @@ SCHEMA = pa.schema([("time", pa.timestamp("ms", tz="UTC")), ("metric", pa.string
                     ("slice", pa.string())])
 
 
+_NOT_A_TIME = arrowbuf.scalar(pa.int64(), np.iinfo(np.int64).min, np.int64)  # NaT as datetime64
+_NAN = arrowbuf.scalar(pa.float64(), math.nan, np.float64)
+
+
 def read_monitoring(path: Path) -> list[MetricSeries]:
     """Series per (metric, slice), sorted by time; raises MonitoringError for an unusable file."""
     try:
@@ -59,15 +64,16 @@ def read_monitoring(path: Path) -> list[MetricSeries]:
         raise MonitoringError(f"missing column(s) {', '.join(missing)}; expected time: timestamp, metric: string, "
                               f"value: float64, slice: string (optional)")
     try:
-        times = table.column("time").cast(pa.timestamp("ms", tz="UTC")).to_numpy(zero_copy_only=False)
-        metrics = table.column("metric").cast(pa.string()).to_numpy(zero_copy_only=False)
-        values = table.column("value").cast(pa.float64()).to_numpy(zero_copy_only=False)
+        times = arrowbuf.to_numpy(table.column("time").cast(pa.timestamp("ms", tz="UTC")).cast(pa.int64())
+                                  .fill_null(_NOT_A_TIME), np.int64).view("datetime64[ms]")
+        metrics = table.column("metric").cast(pa.string()).to_pylist()
+        values = arrowbuf.to_numpy(table.column("value").cast(pa.float64()).fill_null(_NAN), np.float64)
         slices = (table.column("slice").cast(pa.string()).to_pylist() if "slice" in table.column_names
                   else [None] * len(values))
     except (pa.ArrowException, ValueError) as exc:
         raise MonitoringError(f"wrong column types: {exc}") from None
     groups: dict[tuple[str, str | None], list[int]] = {}
-    for i, (m, s) in enumerate(zip(metrics.tolist(), slices)):
+    for i, (m, s) in enumerate(zip(metrics, slices)):
         groups.setdefault((m, s), []).append(i)
     out = []
     for (metric, slc), idx in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):

@@ -12,6 +12,7 @@ Output is deterministic: records are added in sorted order and the JSON is writt
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import quote
 
@@ -145,8 +146,11 @@ class ProvBuilder:
 
 
 def to_json(doc: pm.ProvDocument) -> str:
-    """PROV-JSON with sorted keys (stable across builds), written by the prov library's own encoder."""
-    return doc.serialize(format="json", sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+    """PROV-JSON with sorted keys (stable across builds), written by the prov library's own encoder (used
+    directly: ``doc.serialize`` first imports every serializer the library has, PROV-N's lexer among them)."""
+    from prov.serializers.provjson import ProvJSONEncoder
+
+    return json.dumps(doc, cls=ProvJSONEncoder, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
 
 
 def run_document(project: Project, run: Run) -> str:

@@ -18,10 +18,7 @@ def metrics_csv(history: History) -> bytes:
     """key, step, value, timestamp_ms (milliseconds since the Unix epoch, UTC; empty when not recorded)
     for every point; NaN and infinities are written as such. Epoch milliseconds rather than ISO text:
     formatting dates is most of the cost of this file, and every spreadsheet converts them."""
-    ts = pa.array(history.timestamps, pa.int64(), mask=history.timestamps < 0)
-    keys = pa.DictionaryArray.from_arrays(pa.array(history.codes, pa.int32()), pa.array(history.key_names))
-    table = pa.table({"key": keys.cast(pa.string()), "step": history.steps, "value": history.values,
-                      "timestamp_ms": ts})
+    table = pa.Table.from_arrays(history.columns(pa.int64()), names=["key", "step", "value", "timestamp_ms"])
     buf = io.BytesIO()
     pacsv.write_csv(table, buf, pacsv.WriteOptions(quoting_style="needed"))
     return buf.getvalue()

@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .. import arrowbuf
 from ..model import MetricSummary
 
 PARQUET = "metrics.parquet"
@@ -67,13 +68,24 @@ class History:
 
     def table(self) -> pa.Table:
         """The history as an Arrow table in the metrics.parquet schema (timestamps null when missing)."""
-        ts = pa.array(self.timestamps, pa.int64(), mask=self.timestamps < 0).cast(pa.timestamp("ms", tz="UTC"))
-        keys = pa.DictionaryArray.from_arrays(pa.array(self.codes, pa.int32()), pa.array(self.key_names, pa.string()))
-        return pa.table({"key": keys.cast(pa.string()), "step": self.steps, "value": self.values, "timestamp": ts})
+        return pa.Table.from_arrays(self.columns(SCHEMA.field("timestamp").type), schema=SCHEMA)
+
+    def columns(self, timestamp_type: pa.DataType) -> list[pa.Array]:
+        """key, step, value and timestamp (of ``timestamp_type``; null when missing) as Arrow arrays."""
+        keys = pa.DictionaryArray.from_arrays(arrowbuf.numeric(pa.int32(), self.codes.astype(np.int32, copy=False)),
+                                              arrowbuf.strings(self.key_names))
+        return [keys.cast(pa.string()), arrowbuf.numeric(pa.int64(), self.steps.astype(np.int64, copy=False)),
+                arrowbuf.numeric(pa.float64(), self.values.astype(np.float64, copy=False)),
+                arrowbuf.numeric(timestamp_type, self.timestamps.astype(np.int64, copy=False),
+                                 null=self.timestamps < 0)]
 
 
 class HistoryError(Exception):
     """The Parquet file of a run cannot be used (corrupt, truncated, wrong schema)."""
+
+
+_NAN = arrowbuf.scalar(pa.float64(), math.nan, np.float64)
+_NO_TIME = arrowbuf.scalar(pa.int64(), -1, np.int64)
 
 
 def _read_parquet(path: Path) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -91,8 +103,8 @@ def _read_parquet(path: Path) -> tuple[list[str], np.ndarray, np.ndarray, np.nda
         raise HistoryError("columns key and step may not contain nulls")
     try:
         keys = table.column("key").cast(pa.string()).dictionary_encode().combine_chunks()
-        steps = table.column("step").cast(pa.int64()).to_numpy(zero_copy_only=False)
-        values = table.column("value").cast(pa.float64()).to_numpy(zero_copy_only=False)
+        steps = arrowbuf.to_numpy(table.column("step").cast(pa.int64()), np.int64)
+        values = arrowbuf.to_numpy(table.column("value").cast(pa.float64()).fill_null(_NAN), np.float64)
     except (pa.ArrowException, ValueError) as exc:
         raise HistoryError(f"wrong column types ({exc}); expected key: string, step: int64, value: float64") \
             from None
@@ -100,10 +112,10 @@ def _read_parquet(path: Path) -> tuple[list[str], np.ndarray, np.ndarray, np.nda
     if "timestamp" in names:
         try:
             col = table.column("timestamp").cast(pa.timestamp("ms", tz="UTC")).cast(pa.int64())
-            ts = col.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+            ts = arrowbuf.to_numpy(col.fill_null(_NO_TIME), np.int64).astype(np.int64)
         except (pa.ArrowException, ValueError):
             pass
-    return (keys.dictionary.to_pylist(), keys.indices.to_numpy(zero_copy_only=False).astype(np.int32),
+    return (keys.dictionary.to_pylist(), arrowbuf.to_numpy(keys.indices, np.int32).astype(np.int32),
             steps.astype(np.int64), values.astype(np.float64), ts)
 
 

@@ -130,6 +130,7 @@ with SiteWriter(out) as writer:
     site_done = time.perf_counter()
     uids = sorted(project.runs)
     chunks = [uids[i:i + 64] for i in range(0, len(uids), 64)]
+    renderer.load_templates()  # as the build does before forking its workers
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
         for part in pool.imap_unordered(run_chunk, chunks):
             writer.merge(part)

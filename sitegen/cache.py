@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +47,65 @@ def file_digest(path: str | Path, size: int | None = None) -> str:
     return h.hexdigest()
 
 
-def tree_digest(directory: Path, parts: dict[str, str] | None = None, depth: int = 0) -> str:
+class DigestMemo:
+    """Content digests of files, remembered with each file's identity: inode, size, and modification and
+    change times in nanoseconds. A file whose identity is unchanged since its digest was made is not read
+    again; anything else (a git checkout, an edit, a copy, a restored backup) is read and digested anew.
+
+    The digests are still of content: a file time only ever says "read this again", never "this is the
+    same". The change time is set by the kernel on every write and cannot be set back by ``touch`` or a
+    checkout, so an edit that keeps size and modification time is still seen. A file changed in the two
+    seconds before it was digested is not remembered (file times are coarse on some file systems: an
+    edit in the same tick as the digest would otherwise go unseen)."""
+
+    FORMAT = "sitegen.digests/1"
+    RACY_NS = 2_000_000_000
+
+    def __init__(self, path: Path | None = None):
+        self.path = path
+        self.started = time.time_ns()
+        self.known: dict[str, list[Any]] = {}
+        self.seen: dict[str, list[Any]] = {}
+        if path is not None:
+            try:
+                data = json.loads(path.read_text("utf-8"))
+                if isinstance(data, dict) and data.get("format") == self.FORMAT and isinstance(data.get("files"), dict):
+                    self.known = data["files"]
+            except (OSError, ValueError):
+                pass
+
+    def digest(self, path: str, st: os.stat_result) -> str:
+        identity = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+        record = self.known.get(path)
+        if isinstance(record, list) and len(record) == 5 and record[:4] == identity:
+            digest = record[4]
+        else:
+            digest = file_digest(path, st.st_size)
+        if max(st.st_mtime_ns, st.st_ctime_ns) < self.started - self.RACY_NS:
+            self.seen[path] = [*identity, digest]
+        return digest
+
+    def save(self) -> None:
+        """Keep what this pass saw (files no longer there are forgotten); an optimisation, so never fails."""
+        if self.path is None or self.seen == self.known:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({"format": self.FORMAT, "files": self.seen}), encoding="utf-8")
+            os.replace(tmp, self.path)
+        except OSError:
+            pass
+
+
+def tree_digest(directory: Path, parts: dict[str, str] | None = None, depth: int = 0,
+                memo: DigestMemo | None = None) -> str:
     """A digest of every file (path, size, content) below ``directory``; symlinks count by name only.
 
     With ``parts``, each folder ``depth`` levels down (e.g. 2 for ``runs/<exp>/<run>``) is digested on its
     own, as :func:`tree_digest` of that folder, and recorded in ``parts`` by its relative path; the whole
-    digest is then made of those (so a caller can reuse one folder's digest without reading it again)."""
+    digest is then made of those (so a caller can reuse one folder's digest without reading it again).
+    ``memo`` spares reading files whose identity it knows (see :class:`DigestMemo`)."""
     entries: list[str] = []
 
     def walk(folder: str, prefix: str, level: int) -> None:
@@ -66,18 +120,19 @@ def tree_digest(directory: Path, parts: dict[str, str] | None = None, depth: int
                 entries.append(f"link {rel}")
             elif entry.is_dir(follow_symlinks=False):
                 if parts is not None and level + 1 == depth:
-                    sub = parts[rel] = tree_digest(Path(entry.path))
+                    sub = parts[rel] = tree_digest(Path(entry.path), memo=memo)
                     entries.append(f"tree {rel} {sub}")
                 else:
                     walk(entry.path, rel + "/", level + 1)
             elif entry.is_file(follow_symlinks=False):
                 try:
-                    size = entry.stat(follow_symlinks=False).st_size
-                    entries.append(f"{rel} {size} {file_digest(entry.path, size)}")
+                    st = entry.stat(follow_symlinks=False)
+                    digest = memo.digest(entry.path, st) if memo is not None else file_digest(entry.path, st.st_size)
+                    entries.append(f"{rel} {st.st_size} {digest}")
                 except OSError:
                     continue
 
-    walk(os.fspath(directory), "", 0)
+    walk(os.path.abspath(directory) if memo is not None else os.fspath(directory), "", 0)
     return digest_bytes("\n".join(entries).encode("utf-8", "surrogateescape"))
 
 

@@ -15,12 +15,13 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from .cache import digest_bytes, digest_json, tree_digest
+from .cache import DigestMemo, digest_bytes, digest_json, tree_digest
 from .output import MARKER, PARTIAL
 
 FORMAT = "sitegen.fastpath/1"
 _PACKAGE = Path(__file__).resolve().parent
 SOURCE_PARTS = ("runs", "models", "datasets")
+DIGESTS_FILE = "digests.json"  # the DigestMemo of the source files, in the build cache folder
 
 
 def _code_digest() -> str:
@@ -42,21 +43,22 @@ def _git_state(source: Path) -> list[str] | None:
 
 
 def fingerprint(source: Path, theme_dirs: list[Path], options: dict[str, Any],
-                run_digests: dict[str, str] | None = None) -> str:
+                run_digests: dict[str, str] | None = None, memo: DigestMemo | None = None) -> str:
     """The digest of everything a build reads. ``run_digests`` receives each run folder's own
-    :func:`~sitegen.cache.tree_digest` (by ``<exp>/<run>``), which the loader reuses."""
+    :func:`~sitegen.cache.tree_digest` (by ``<exp>/<run>``), which the loader reuses; ``memo`` spares
+    reading the files it knows unchanged."""
     parts: list[Any] = [FORMAT, _code_digest(), options, _git_state(source)]
     for name in SOURCE_PARTS:
         path = source / name
         if not path.is_dir() or path.is_symlink():
             parts.append(None)
         elif name == "runs" and run_digests is not None:
-            parts.append(tree_digest(path, run_digests, depth=2))
+            parts.append(tree_digest(path, run_digests, depth=2, memo=memo))
         else:
-            parts.append(tree_digest(path))
+            parts.append(tree_digest(path, memo=memo))
     config = source / "sitegen.yaml"
     parts.append(digest_bytes(config.read_bytes()) if config.is_file() else None)
-    parts.append([tree_digest(d) for d in theme_dirs])
+    parts.append([tree_digest(d, memo=memo) for d in theme_dirs])
     return digest_json(parts)
 
 
@@ -145,7 +147,9 @@ def prepare(source: Path, output: str | Path | None, *, base_url: str | None,
     out = out.resolve()
     cache_dir = out.parent / f".{out.name}.cache"
     run_digests: dict[str, str] = {}
-    print_ = fingerprint(source, list(theme.dirs), {"base_url": base_url, "search": search}, run_digests)
+    memo = DigestMemo(cache_dir / DIGESTS_FILE)
+    print_ = fingerprint(source, list(theme.dirs), {"base_url": base_url, "search": search}, run_digests, memo)
+    memo.save()
     return out, cache_dir, print_, run_digests
 
 

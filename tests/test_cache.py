@@ -150,3 +150,80 @@ def test_a_cached_run_keeps_its_artifacts_and_their_warnings(source, tmp_path):
     cold = build(source, tmp_path / "cold", cache=False)
     assert tree_diff(out, tmp_path / "cold") == []
     assert sorted(map(str, second.diagnostics)) == sorted(map(str, cold.diagnostics))
+
+
+def _settled(monkeypatch) -> None:
+    """Let the memo remember files written a moment ago (by default only those untouched for two seconds,
+    and a test cannot set a change time back)."""
+    import time
+
+    from sitegen.cache import DigestMemo
+
+    monkeypatch.setattr(DigestMemo, "RACY_NS", 0)
+    time.sleep(0.05)
+
+
+def _memo_pass(runs: Path, memo_file: Path, monkeypatch) -> tuple[str, list[str]]:
+    """tree_digest of ``runs`` with a DigestMemo, and the files it had to read; the memo is saved."""
+    from sitegen import cache
+
+    read: list[str] = []
+    real = cache.file_digest
+
+    def counting(path, size=None):
+        read.append(Path(path).name)
+        return real(path, size)
+
+    monkeypatch.setattr(cache, "file_digest", counting)
+    memo = cache.DigestMemo(memo_file)
+    digest = cache.tree_digest(runs, {}, depth=2, memo=memo)
+    memo.save()
+    return digest, read
+
+
+def test_digest_memo_reads_only_files_whose_identity_changed(source, tmp_path, monkeypatch):
+    from sitegen.cache import DigestMemo, tree_digest
+
+    runs = source / "runs"
+    files = sorted(p for p in runs.rglob("*") if p.is_file() and not p.is_symlink())
+    memo_file = tmp_path / "cache" / "digests.json"
+    plain = tree_digest(runs, {}, depth=2)
+    # Files changed in the last two seconds are digested but not remembered (coarse file times).
+    first, read = _memo_pass(runs, memo_file, monkeypatch)
+    assert first == plain and len(read) == len(files)
+    assert DigestMemo(memo_file).known == {}
+    _settled(monkeypatch)
+    _memo_pass(runs, memo_file, monkeypatch)
+    again, read = _memo_pass(runs, memo_file, monkeypatch)
+    assert again == plain and read == []
+    # An edit that keeps the size and sets the modification time back is still seen: the change time moved.
+    target = next(p for p in files if p.name == "run.yaml")
+    st = target.stat()
+    text = target.read_bytes()
+    target.write_bytes(text.replace(b"a", b"b", 1) if b"a" in text else text[:-1] + b"!")
+    import os
+    import time
+
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert target.stat().st_size == st.st_size and target.stat().st_mtime_ns == st.st_mtime_ns
+    time.sleep(0.05)
+    edited, read = _memo_pass(runs, memo_file, monkeypatch)
+    assert read == ["run.yaml"]
+    assert edited == tree_digest(runs, {}, depth=2) != plain
+
+
+def test_digest_memo_forgets_removed_files_and_survives_corruption(source, tmp_path, monkeypatch):
+    from sitegen.cache import DigestMemo, tree_digest
+
+    runs = source / "runs"
+    _settled(monkeypatch)
+    memo_file = tmp_path / "digests.json"
+    _memo_pass(runs, memo_file, monkeypatch)
+    gone = next(p for p in sorted(runs.glob("*/*")) if p.is_dir())
+    shutil.rmtree(gone)
+    digest, read = _memo_pass(runs, memo_file, monkeypatch)
+    assert read == [] and digest == tree_digest(runs, {}, depth=2)
+    assert not any(str(gone) in path for path in DigestMemo(memo_file).known)
+    memo_file.write_text("{not json")
+    digest, read = _memo_pass(runs, memo_file, monkeypatch)
+    assert digest == tree_digest(runs, {}, depth=2) and read  # read again, same result

@@ -126,7 +126,8 @@ with SiteWriter(out) as writer:
     theme = resolve_theme(project.config.theme, src)
     renderer = b.Renderer(theme, project, b.publish_assets(theme, writer))
     JOB.update(writer=writer, renderer=renderer)
-    fixed = b._write_pages(project, facts, renderer, writer, None, lambda stage: None, None)
+    fixed = b._site_pages(project, facts, None)
+    b._write_pages(fixed, facts, renderer, writer)
     site_done = time.perf_counter()
     uids = sorted(project.runs)
     chunks = [uids[i:i + 64] for i in range(0, len(uids), 64)]

@@ -249,31 +249,31 @@ def _render_runs(project: Project, renderer: "Renderer", facts: Any, writer: Sit
         _JOB.clear()
 
 
-def _start_search_index(writer: SiteWriter, jobs: int | None) -> Callable[[], None]:
-    """Start the Pagefind index of the new site (all its HTML is written by now), in shards: only shards
-    whose pages changed are indexed again (see :mod:`sitegen.search_index`). Returns the function that waits
-    for it and adds it to the site; its ``cancel`` stops the indexing when the build fails meanwhile."""
+def _start_search_index(writer: SiteWriter, jobs: int | None) -> Any:
+    """The Pagefind index of the new site, in shards, started as groups of pages are written: only shards
+    whose pages changed are indexed again (see :class:`sitegen.search_index.Indexing`)."""
     from . import search_index
 
-    return search_index.start(writer, jobs)
+    return search_index.Indexing(writer, jobs)
 
 
-def _write_pages(project: Project, facts: Any, renderer: Renderer, writer: SiteWriter, version_context: Any,
-                 lap: Callable[[str], None], progress: Callable[[int, int], None] | None) -> list[Page]:
+def _site_pages(project: Project, facts: Any, version_context: Any) -> list[Page]:
     """Every page that is not a run page: dashboard, experiments, models, datasets, comparisons, lineage,
     history, 404 (and a version's extra pages)."""
-    fixed: list[Page] = [*dashboard.pages(project), *experiment.pages(project), *models.pages(project),
-                         *datasets.pages(project), *compare.pages(project), *notfound.pages(project),
-                         *versions.extra_pages(project, version_context)]
-    fixed += [*lineage_pages.pages(project, facts), *history_pages.pages(project, facts)]
-    total = len(fixed) + len(project.runs)
-    for done, page in enumerate(fixed, 1):
+    return [*dashboard.pages(project), *experiment.pages(project), *models.pages(project),
+            *datasets.pages(project), *compare.pages(project), *notfound.pages(project),
+            *versions.extra_pages(project, version_context), *lineage_pages.pages(project, facts),
+            *history_pages.pages(project, facts)]
+
+
+def _write_pages(pages: list[Page], facts: Any, renderer: Renderer, writer: SiteWriter,
+                 progress: Callable[[], None] | None = None) -> None:
+    """Render and write pages that are not run pages (see :func:`_site_pages`)."""
+    for page in pages:
         provenance_pages.enrich(page, facts)
         writer.write_text(page.url, renderer.render(page))
         if progress:
-            progress(done, total)
-    lap("site_pages")
-    return fixed
+            progress()
 
 
 def build(source: str | Path = ".", output: str | Path | None = None, *, base_url: str | None = None,
@@ -324,7 +324,7 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
     def lap(stage: str) -> None:
         nonlocal mark
         now = time.perf_counter()
-        timings[stage] = round(now - mark, 3)
+        timings[stage] = round(timings.get(stage, 0) + now - mark, 3)  # a stage may come in two parts
         mark = now
 
     project = load_project(source, cache=build_cache, jobs=jobs, tree_digests=prepared[3] if prepared else None)
@@ -345,30 +345,46 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
         facts = provenance_pages.gather(project)  # lineage graph, one git log pass, integrity checks
         lap("facts")
         renderer.site["version"] = version_context.site_context() if version_context else None
-        finish_exports, finish_search = _start_exports(project, writer), None
+        finish_exports, indexing = _start_exports(project, writer), None
         try:
-            all_pages = _write_pages(project, facts, renderer, writer, version_context, lap, progress)
+            site_pages = _site_pages(project, facts, version_context)
+            lap("site_pages")
+            total, done = len(site_pages) + len(project.runs), 0
+
+            def advance() -> None:
+                nonlocal done
+                done += 1
+                if progress:
+                    progress(done, total)
+
             global_key = digest_json([[tree_digest(d) for d in theme.dirs], assets, renderer.site,
                                       (source / "sitegen.yaml").read_bytes().hex()
                                       if (source / "sitegen.yaml").is_file() else None])
-            total = len(all_pages) + len(project.runs)
+            all_pages = list(site_pages)
             for page in _render_runs(project, renderer, facts, writer, jobs, build_cache, global_key):
                 all_pages.append(page)
-                if progress:
-                    progress(len(all_pages), total)
-            # Every HTML page is written: index them for search while the remaining files are made.
+                advance()
             lap("run_pages")
-            finish_search = _start_search_index(writer, jobs) if search else None
+            # Run pages are written: index them for search while the other pages are made. No process is
+            # forked from here on, so the indexing threads never meet a fork.
+            indexing = _start_search_index(writer, jobs) if search else None
+            if indexing is not None:
+                indexing.add(path for path in writer.manifest if indexing.in_run_shard(path))
+            _write_pages(site_pages, facts, renderer, writer, advance)
+            lap("site_pages")
+            if indexing is not None:
+                indexing.add(writer.manifest)  # the main shard: every other page
             _page_exports(config, renderer, writer, all_pages, version_context)
             finish_exports()
             finish_exports = None
-            if finish_search is not None:
-                finish_search()
-                finish_search = None
+            if indexing is not None:
+                indexing.finish()
+                indexing = None
         finally:  # the build failed: stop what still runs beside it
-            for unfinished in (finish_exports, finish_search):
-                if unfinished is not None and hasattr(unfinished, "cancel"):
-                    unfinished.cancel()
+            if finish_exports is not None and hasattr(finish_exports, "cancel"):
+                finish_exports.cancel()
+            if indexing is not None:
+                indexing.cancel()
         lap("exports_and_search")
         writer.publish()
         if build_cache is not None:

@@ -61,6 +61,12 @@ class Shard:
         return not self.name
 
 
+def in_run_shard(path: str) -> bool:
+    """Whether a page of the site goes into a run shard (``runs/<experiment>/...``) or the main shard."""
+    parts = path.split("/", 2)
+    return parts[0] == "runs" and len(parts) == 3
+
+
 def plan(html_paths: Iterable[str], per_shard: int = RUNS_PER_SHARD) -> list[Shard]:
     """The shards of a site with these HTML pages: the main shard first, then each experiment's run shards.
 
@@ -69,9 +75,8 @@ def plan(html_paths: Iterable[str], per_shard: int = RUNS_PER_SHARD) -> list[Sha
     main: list[str] = []
     runs: dict[str, list[str]] = {}
     for path in html_paths:
-        parts = path.split("/")
-        if parts[0] == "runs" and len(parts) >= 3:
-            runs.setdefault(parts[1], []).append(path)
+        if in_run_shard(path):
+            runs.setdefault(path.split("/")[1], []).append(path)
         else:
             main.append(path)
     shards = [Shard("", tuple(sorted(main)))]
@@ -226,13 +231,16 @@ def _keep_data_only(directory: Path) -> None:
 class _Indexers:
     """Pagefind processes over shards, ``limit`` at once, each started by a thread of a small pool."""
 
-    def __init__(self, writer: Any, shards: list[Shard], outputs: dict[str, Path], work: Path, limit: int):
+    def __init__(self, writer: Any, outputs: dict[str, Path], work: Path, limit: int):
         self.writer, self.outputs, self.work = writer, outputs, work
         self._lock = threading.Lock()
         self._procs: list[subprocess.Popen] = []
         self._cancelled = False
         self._pool = ThreadPoolExecutor(max_workers=max(1, limit), thread_name_prefix="sitegen-pagefind")
-        self.futures: list[tuple[Shard, Future]] = [(s, self._pool.submit(self._index, s)) for s in shards]
+        self.futures: list[tuple[Shard, Future]] = []
+
+    def submit(self, shards: list[Shard]) -> None:
+        self.futures += [(s, self._pool.submit(self._index, s)) for s in shards]
 
     def _index(self, shard: Shard) -> str | None:
         """Index one shard; the error text when Pagefind failed, None when it succeeded (or was cancelled)."""
@@ -289,51 +297,88 @@ def _limit(jobs: int | None, tasks: int) -> int:
     return max(1, min(jobs or cores, cores, MAX_INDEXERS, tasks))
 
 
-def start(writer: Any, jobs: int | None = None) -> Callable[[], None]:
-    """Start indexing the new site written by ``writer`` (a :class:`~sitegen.output.SiteWriter` whose
-    HTML pages are all written); returns the function that waits and adds the index to the site. That
-    function has a ``cancel`` attribute that stops the indexing (for a build that failed meanwhile)."""
-    digests = {p: d for p, d in writer.manifest.items()
-               if p.endswith(".html") and not p.startswith(PAGEFIND_DIR + "/")}
-    shards = plan(digests)
-    version = pagefind_version()
-    keys = {s.name: shard_key(s, digests, version) for s in shards}
-    before, files_before = _previous_keys(writer), _previous_files(writer)
-    carried: dict[str, dict[str, str]] = {}
-    stale: list[Shard] = []
-    for shard in shards:
-        files = files_before.get(shard.name, {})
-        if before.get(shard.name) == keys[shard.name] and files and writer.still_there(files):
-            carried[shard.name] = files
-        else:
-            stale.append(shard)
-    work = writer.staging.parent / f"{writer.staging.name}-search"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    # Run shards are written in place in the staging directory; the main shard beside it (its folder holds
-    # the run shards' folders), then copied in.
-    outputs = {s.name: (work / "main-index" if s.main else writer.staging / s.prefix) for s in stale}
-    stale.sort(key=lambda s: (not s.main, -len(s.pages), s.name))  # big ones first: the last to end is small
-    indexers = _Indexers(writer, stale, outputs, work, _limit(jobs, len(stale))) if stale else None
+class Indexing:
+    """The search index of the site a :class:`~sitegen.output.SiteWriter` is writing, started in steps:
+    :meth:`add` a group of finished HTML pages (the site's other pages, then the run pages) and their
+    shards are indexed at once, beside the rest of the build; :meth:`finish` waits and adds the index to
+    the site, :meth:`cancel` stops it (for a build that failed meanwhile)."""
 
-    def finish() -> None:
+    def __init__(self, writer: Any, jobs: int | None = None):
+        self.writer, self.jobs = writer, jobs
+        self.version = pagefind_version()
+        self.shards: list[Shard] = []
+        self.keys: dict[str, str] = {}
+        self.carried: dict[str, dict[str, str]] = {}
+        self.outputs: dict[str, Path] = {}
+        self._before, self._files_before = _previous_keys(writer), _previous_files(writer)
+        self._indexed: set[str] = set()
+        self.work = writer.staging.parent / f"{writer.staging.name}-search"
+        shutil.rmtree(self.work, ignore_errors=True)
+        self.work.mkdir(parents=True)
+        self._indexers: _Indexers | None = None
+
+    in_run_shard = staticmethod(in_run_shard)
+
+    def add(self, html_paths: Iterable[str]) -> None:
+        """Index the shards of these pages (each page's shard must be complete: all the site's pages
+        outside runs/, or all the run pages), unless a shard is unchanged since the previous build."""
+        paths = [p for p in html_paths if p.endswith(".html") and not p.startswith(PAGEFIND_DIR + "/")
+                 and p not in self._indexed]
+        self._indexed.update(paths)
+        digests = {p: self.writer.manifest[p] for p in paths}
+        self._start([s for s in plan(digests) if s.pages], digests)
+
+    def _start(self, shards: list[Shard], digests: dict[str, str]) -> None:
+        writer = self.writer
+        stale: list[Shard] = []
+        for shard in shards:
+            self.keys[shard.name] = shard_key(shard, digests, self.version)
+            files = self._files_before.get(shard.name, {})
+            if self._before.get(shard.name) == self.keys[shard.name] and files and writer.still_there(files):
+                self.carried[shard.name] = files
+            else:
+                stale.append(shard)
+        self.shards += shards
+        # Run shards are written in place in the staging directory; the main shard beside it (its folder
+        # holds the run shards' folders), then copied in.
+        self.outputs.update({s.name: (self.work / "main-index" if s.main else writer.staging / s.prefix)
+                             for s in stale})
+        stale.sort(key=lambda s: (not s.main, -len(s.pages), s.name))  # big ones first: the last to end is small
+        if stale:
+            if self._indexers is None:
+                self._indexers = _Indexers(writer, self.outputs, self.work, _limit(self.jobs, 1 << 16))
+            self._indexers.submit(stale)
+
+    def finish(self) -> None:
+        writer = self.writer
         try:
-            if indexers is not None:
-                indexers.wait()
+            if not any(s.main for s in self.shards):  # the main shard holds Pagefind's scripts: always made
+                self._start([Shard("", ())], {})
+            if self._indexers is not None:
+                self._indexers.wait()
+            # the main shard first, then the run shards in plan order (experiment, then number)
+            shards = [s for s in self.shards if s.main] + [s for s in self.shards if not s.main]
             for shard in shards:
-                if shard.name in carried:
-                    files = carried[shard.name]
+                if shard.name in self.carried:
+                    files = self.carried[shard.name]
                     writer.carry_over(files, sum((writer.output / p).stat().st_size for p in files))
                 else:
-                    writer.adopt_tree(shard.prefix, outputs[shard.name])
-            writer.write_bytes(SHARDS_FILE, shards_file(shards, keys, version))
+                    writer.adopt_tree(shard.prefix, self.outputs[shard.name])
+            writer.write_bytes(SHARDS_FILE, shards_file(shards, self.keys, self.version))
         finally:
-            shutil.rmtree(work, ignore_errors=True)
+            shutil.rmtree(self.work, ignore_errors=True)
 
-    def cancel() -> None:
-        if indexers is not None:
-            indexers.cancel()
-        shutil.rmtree(work, ignore_errors=True)
+    def cancel(self) -> None:
+        if self._indexers is not None:
+            self._indexers.cancel()
+        shutil.rmtree(self.work, ignore_errors=True)
 
-    finish.cancel = cancel  # type: ignore[attr-defined]
+
+def start(writer: Any, jobs: int | None = None) -> Callable[[], None]:
+    """Index the new site written by ``writer`` (all its HTML pages are written) in one step; returns the
+    function that waits and adds the index to the site, with a ``cancel`` attribute (see :class:`Indexing`)."""
+    indexing = Indexing(writer, jobs)
+    indexing.add(writer.manifest)
+    finish = indexing.finish
+    finish.cancel = indexing.cancel  # type: ignore[attr-defined]
     return finish

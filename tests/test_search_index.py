@@ -69,6 +69,8 @@ def test_plan_splits_main_pages_from_each_experiments_runs():
     assert shards[1].pages == ("runs/a/r1/index.html", "runs/a/r2/index.html")
     assert shards[2].pages == ("runs/a/r3/index.html",) and shards[3].pages == ("runs/b/r1/index.html",)
     assert [s.prefix for s in shards] == ["pagefind", "pagefind/runs/a/1", "pagefind/runs/a/2", "pagefind/runs/b/1"]
+    assert [search_index.in_run_shard(p) for p in ("runs/a/r1/index.html", "runs/index.html", "index.html")] \
+        == [True, False, False]
 
 
 def test_shards_are_written_and_listed(tmp_path):

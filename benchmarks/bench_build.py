@@ -9,8 +9,9 @@ Each figure is one process measured from outside: wall seconds, CPU seconds and 
 ``sitegen build --timings`` prints. Figures:
 
 - sitegen cold build (no output, no build cache), a build with the build cache kept but no output (CI
-  restoring its cache), no-op rebuild, rebuild after one run changed (a param edited),
-  rebuild after one run was added; output bytes in all and per run page; pages per second for the whole
+  restoring its cache), no-op rebuild, rebuild after one run changed (a param edited), the same in a
+  process that stays up between rebuilds as ``sitegen serve`` does (with and without search; the median
+  of five edits), rebuild after one run was added; output bytes in all and per run page; pages per second for the whole
   build and for rendering (the site_pages and run_pages stages: every HTML page and the files written
   beside run pages, after the data is loaded, before exports and search).
 - the I/O floor: reading every run.yaml (libyaml's C loader) and every metrics.parquet
@@ -143,6 +144,35 @@ print(json.dumps({"load_seconds": round(loaded - t0, 3), "site_pages": len(fixed
 '''
 
 
+RESIDENT = r'''
+import json, re, statistics, sys, time
+from pathlib import Path
+from sitegen.build import build
+src, site, run_yaml = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+edits, search = int(sys.argv[4]), sys.argv[5] == "search"
+build(src, site, search=search)  # the first build of a `sitegen serve` session
+times = []
+for i in range(edits):
+    text = run_yaml.read_text()
+    key = re.search(r"\bp01\w*:", text).group(0)
+    run_yaml.write_text(text.replace(key, f"p01_resident{i}:", 1))
+    start = time.perf_counter()
+    build(src, site, search=search)
+    times.append(time.perf_counter() - start)
+print(json.dumps({"seconds": round(statistics.median(times), 3), "each": [round(t, 3) for t in times]}))
+'''
+
+
+def resident(source: Path, site: Path, run_yaml: Path, search: bool, edits: int = 5) -> dict:
+    """Rebuilds after one run changed, in one process that stays up between them, as `sitegen serve`
+    rebuilds on every save (no Python start-up and imports each time): the median of ``edits`` rebuilds."""
+    proc = subprocess.run([sys.executable, "-c", RESIDENT, str(source), str(site), str(run_yaml), str(edits),
+                           "search" if search else "no-search"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"resident rebuild measurement failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def render_only(source: Path, work: Path, jobs: int) -> dict:
     """Every HTML page rendered and written from the loaded project (in ``jobs`` processes), and nothing else:
     no run data files, exports or search. What Hugo's figure compares with."""
@@ -235,6 +265,8 @@ def main(argv: list[str] | None = None) -> None:
     results["one_changed"] = measure(sitegen_cmd)
     run_yaml.write_text(run_yaml.read_text().replace("p01_changed:", "p01_again:", 1))
     results["one_changed_no_search"] = measure(sitegen_cmd + ["--no-search"])
+    results["one_changed_resident"] = resident(source, site, run_yaml, search=False)
+    results["one_changed_resident_search"] = resident(source, site, run_yaml, search=True)
     results["noop"] = results.get("noop") or {}
     measure(sitegen_cmd)  # back to a site with its search index
     new_run = source / "runs" / "exp-03" / "20261231-235959-abcdef"
@@ -262,12 +294,13 @@ def main(argv: list[str] | None = None) -> None:
     print(f"corpus {args.size}: {results['runs']} runs, {pages} HTML pages, "
           f"{results['output']['bytes'] / 1e6:.1f} MB output ({results['output']['bytes_per_run_page'] / 1e3:.1f} KB "
           f"a run page)")
-    print(f"{'measurement':<24}{'seconds':>10}{'peak RSS MB':>14}")
-    for key in ("cold", "cold_cache_kept", "noop", "one_changed", "one_changed_no_search", "one_added", "io_floor",
-                "hugo"):
+    print(f"{'measurement':<28}{'seconds':>10}{'peak RSS MB':>14}")
+    for key in ("cold", "cold_cache_kept", "noop", "one_changed", "one_changed_no_search", "one_changed_resident",
+                "one_changed_resident_search", "one_added", "io_floor", "hugo"):
         if key in results:
             r = results[key]
-            print(f"{key:<24}{r['seconds']:>10.2f}{r['peak_rss_mb']:>14.1f}")
+            rss = f"{r['peak_rss_mb']:>14.1f}" if "peak_rss_mb" in r else f"{'-':>14}"
+            print(f"{key:<28}{r['seconds']:>10.2f}{rss}")
     print(f"cold build / I/O floor: {results['cold_vs_io_floor']}x; sitegen {results['pages_per_second_cold']} pages/s"
           f" whole build, {results.get('render_pages_per_second', '?')} pages/s rendering (site and run pages with "
           f"their files, after loading)" + (f"; hugo {results['hugo']['pages_per_second']} pages/s" if "hugo" in results

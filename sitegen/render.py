@@ -6,6 +6,7 @@ Templates format; they do not compute. Every value a template shows arrives in t
 from __future__ import annotations
 
 import math
+import posixpath
 import re
 from datetime import datetime
 from pathlib import Path
@@ -90,8 +91,10 @@ def page_links(page_url: str, assets: dict[str, str], absolute_base: str | None 
         def url(target: str) -> str:
             return urls.absolute(absolute_base, target)
     else:
+        folder = posixpath.dirname(page_url)
+
         def url(target: str) -> str:
-            return urls.relative(page_url, target)
+            return urls.relative_from(folder, target)
 
     def asset(name: str) -> str:
         return url(assets[name])
@@ -129,6 +132,24 @@ def _printable(value):
     return value
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class SiteEnvironment(Environment):
+    """Jinja's environment, with ``d.key`` on a plain dict looked up as ``d["key"]`` straight away. Jinja
+    first asks for an attribute, which for a dict raises (and catches) an exception; a page context is
+    mostly dicts, read that way dozens of times a page. Names of dict attributes (``items``, ``get``,
+    ...) still go to Jinja, so ``d.items()`` means the method even when the dict has an "items" key."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
 def make_environment(theme: Theme, bytecode_dir: Path | None = None) -> Environment:
     """The Jinja environment of ``theme``. With ``bytecode_dir``, compiled templates are kept there between
     builds (Jinja checks each against its template's source, so an edited template is compiled again)."""
@@ -139,7 +160,7 @@ def make_environment(theme: Theme, bytecode_dir: Path | None = None) -> Environm
             cache = FileSystemBytecodeCache(str(bytecode_dir))
         except OSError:
             cache = None
-    env = Environment(
+    env = SiteEnvironment(
         loader=ChoiceLoader([FileSystemLoader(d) for d in theme.template_dirs]),
         autoescape=True, finalize=_printable, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         keep_trailing_newline=True, auto_reload=False, bytecode_cache=cache,

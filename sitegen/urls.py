@@ -113,11 +113,17 @@ def relative(from_page: str, target: str) -> str:
 
     ``target`` may carry a ``?query`` and a ``#fragment``; they are kept as they are.
     """
+    return relative_from(posixpath.dirname(from_page), target)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def relative_from(folder: str, target: str) -> str:
+    """:func:`relative` from a page in ``folder`` (its ``posixpath.dirname``; "" for the site root)."""
     if "://" in target or target.startswith(("#", "mailto:")):
         return target
     path, sep_f, fragment = target.partition("#")
     path, sep_q, query = path.partition("?")
-    out = _relative_path(posixpath.dirname(from_page), path)
+    out = _relative_path(folder, path)
     return f"{out}{sep_q}{query}{sep_f}{fragment}"
 
 

@@ -58,7 +58,7 @@ def preview(kind: str, path: Path, size: int, limit: int, base: str = "") -> dic
         return {"type": "text", "text": text, "truncated": truncated, "lang": kind}
     if kind == "json":
         text, truncated = _head(path, limit)
-        if not truncated:
+        if not truncated and "\n" not in text.strip():  # minified: indented for reading; else as written
             try:
                 text = json.dumps(json.loads(text), indent=2, ensure_ascii=False, sort_keys=False)
             except ValueError:

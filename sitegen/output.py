@@ -109,6 +109,7 @@ class SiteWriter:
         self.bytes = 0  # bytes of the new site
         self.written = 0  # files actually written by this build (the rest were unchanged)
         self.changed: list[str] = []  # their paths
+        self._folders: set[str] = set()  # folders of the staging directory known to exist
 
     def __enter__(self) -> "SiteWriter":
         try:
@@ -131,9 +132,13 @@ class SiteWriter:
         if exc_type is not None and self.staging.exists():
             shutil.rmtree(self.staging, ignore_errors=True)  # the previous site stays as it was
 
-    def _target(self, relpath: str) -> Path:
-        target = self.staging / relpath
-        target.parent.mkdir(parents=True, exist_ok=True)
+    def _target(self, relpath: str) -> str:
+        """The path to write ``relpath`` to in the staging directory, its folder made (once a process)."""
+        target = os.path.join(self.staging, relpath)
+        folder = os.path.dirname(target)
+        if folder not in self._folders:
+            os.makedirs(folder, exist_ok=True)
+            self._folders.add(folder)
         return target
 
     def _fail(self, relpath: str, exc: OSError):
@@ -145,14 +150,15 @@ class SiteWriter:
         self.manifest[relpath] = digest
         self.files += 1
         return (self.previous is not None and self.previous.get(relpath) == digest
-                and (self.output / relpath).is_file())
+                and os.path.isfile(os.path.join(self.output, relpath)))
 
     def write_bytes(self, relpath: str, data: bytes) -> None:
         self.bytes += len(data)
         if self._unchanged(relpath, _digest(data)):
             return
         try:
-            self._target(relpath).write_bytes(data)
+            with open(self._target(relpath), "wb") as fh:
+                fh.write(data)
         except OSError as exc:
             self._fail(relpath, exc)
         self.written += 1

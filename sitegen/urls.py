@@ -116,7 +116,9 @@ def relative(from_page: str, target: str) -> str:
     return relative_from(posixpath.dirname(from_page), target)
 
 
-@functools.lru_cache(maxsize=1 << 16)
+_LINK_SAFE = "/._-~+=,;:@!$'()*&"  # left as they are in a link's path; everything else is %-quoted
+
+
 def relative_from(folder: str, target: str) -> str:
     """:func:`relative` from a page in ``folder`` (its ``posixpath.dirname``; "" for the site root)."""
     if "://" in target or target.startswith(("#", "mailto:")):
@@ -124,24 +126,38 @@ def relative_from(folder: str, target: str) -> str:
     path, sep_f, fragment = target.partition("#")
     path, sep_q, query = path.partition("?")
     out = _relative_path(folder, path)
-    return f"{out}{sep_q}{query}{sep_f}{fragment}"
+    return f"{out}{sep_q}{query}{sep_f}{fragment}" if sep_f or sep_q else out
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _segments(path: str) -> tuple[str, ...] | None:
+    """A site path's segments; None when one is empty, ``.`` or ``..`` (not a plain path)."""
+    parts = tuple(path.split("/")) if path else ()
+    return None if any(seg in ("", ".", "..") for seg in parts) else parts
 
 
 @functools.lru_cache(maxsize=1 << 16)
+def _quoted(path: str) -> str:
+    return quote(path, safe=_LINK_SAFE)
+
+
 def _relative_path(start: str, path: str) -> str:
-    """``posixpath.relpath(path, start or ".")``, URL-quoted; plain site paths (no ``.``, ``..`` or empty
-    segments) are worked out from their segments, which is much quicker (a page has dozens of links)."""
-    parts, base = path.split("/"), start.split("/") if start else []
-    if any(seg in ("", ".", "..") for seg in (*parts, *base)):
-        rel = posixpath.relpath(path, start or ".")
-    else:
-        common = 0
-        for a, b in zip(base, parts):
-            if a != b:
-                break
-            common += 1
-        rel = "/".join([".."] * (len(base) - common) + parts[common:]) or "."
-    return quote(rel, safe="/._-~+=,;:@!$'()*&")
+    """``posixpath.relpath(path, start or ".")``, URL-quoted. Plain site paths (no empty, ``.`` or ``..``
+    segments) are worked out from their segments: ``../`` for each folder of ``start`` not shared with
+    ``path``, then the rest of ``path``, whose quoting is remembered (most links of a page go to the same
+    few places, from folders that differ page to page)."""
+    base, parts = _segments(start), _segments(path or ".")
+    if base is None or parts is None:
+        return quote(posixpath.relpath(path, start or "."), safe=_LINK_SAFE)
+    common = 0
+    for a, b in zip(base, parts):
+        if a != b:
+            break
+        common += 1
+    up = len(base) - common
+    if common < len(parts):
+        return "../" * up + _quoted("/".join(parts[common:]) if common else path)
+    return "/".join([".."] * up) or "."
 
 
 def absolute(base_url: str, target: str) -> str:

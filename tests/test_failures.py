@@ -132,21 +132,27 @@ def test_read_only_output_is_a_clear_error(source):
 def test_full_disk_is_a_clear_error(source, previous, monkeypatch):
     out, before = previous
     good_run(source, "more", "r-new")  # something new to write: unchanged files are not written again
-    real = Path.write_bytes
+    from sitegen import output as output_module
+
     calls = {"n": 0}
 
-    def write_bytes(self, data):
+    def open_filling_the_disk(path, mode="r", *args, **kwargs):
+        """The site writer's open(): after five files, every write fails as on a full disk."""
+        fh = open(path, mode, *args, **kwargs)
+        if "w" not in mode:
+            return fh
         calls["n"] += 1
         if calls["n"] > 5:
+            fh.close()
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        return real(self, data)
+        return fh
 
-    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+    monkeypatch.setattr(output_module, "open", open_filling_the_disk, raising=False)
     result = CliRunner().invoke(main, ["build", str(source), "-o", str(out), "-q"])
     assert result.exit_code == 1
     assert "error: disk full while writing" in result.output
     assert "the previous site was left unchanged" in result.output
-    monkeypatch.setattr(Path, "write_bytes", real)
+    monkeypatch.delattr(output_module, "open")
     assert snapshot(out) == before
     assert leftovers(out) == []
 

@@ -9,6 +9,7 @@ can be kept between CI runs (see the README) and deleted at any time (the next b
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -28,6 +29,18 @@ def digest_bytes(*parts: bytes) -> str:
         h.update(len(part).to_bytes(8, "little"))
         h.update(part)
     return h.hexdigest()
+
+
+@functools.cache
+def code_digest() -> str:
+    """sitegen's own source files (compiled caches left out: Python rewrites them at will). Part of every
+    cache scope, so a change to sitegen's code never reuses what older code made, version bump or not."""
+    package = Path(__file__).resolve().parent
+    parts = []
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            parts.append(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest_bytes(*parts)
 
 
 def digest_json(value: Any) -> str:
@@ -184,4 +197,4 @@ def cache_file(output: Path) -> Path:
 
 
 def scope(source: Path, *parts: Any) -> str:
-    return digest_json([FORMAT, __version__, str(source.resolve()), *parts])
+    return digest_json([FORMAT, __version__, code_digest(), str(source.resolve()), *parts])

@@ -15,22 +15,12 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from .cache import DigestMemo, digest_bytes, digest_json, tree_digest
+from .cache import DigestMemo, code_digest, digest_bytes, digest_json, tree_digest
 from .output import MARKER, PARTIAL
 
 FORMAT = "sitegen.fastpath/1"
-_PACKAGE = Path(__file__).resolve().parent
 SOURCE_PARTS = ("runs", "models", "datasets")
 DIGESTS_FILE = "digests.json"  # the DigestMemo of the source files, in the build cache folder
-
-
-def _code_digest() -> str:
-    """sitegen's own source files (compiled caches left out: Python rewrites them at will)."""
-    parts = []
-    for path in sorted(_PACKAGE.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-            parts.append(path.relative_to(_PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
-    return digest_bytes(*parts)
 
 
 def _git_state(source: Path) -> list[str] | None:
@@ -47,7 +37,7 @@ def fingerprint(source: Path, theme_dirs: list[Path], options: dict[str, Any],
     """The digest of everything a build reads. ``run_digests`` receives each run folder's own
     :func:`~sitegen.cache.tree_digest` (by ``<exp>/<run>``), which the loader reuses; ``memo`` spares
     reading the files it knows unchanged."""
-    parts: list[Any] = [FORMAT, _code_digest(), options, _git_state(source)]
+    parts: list[Any] = [FORMAT, code_digest(), options, _git_state(source)]
     for name in SOURCE_PARTS:
         path = source / name
         if not path.is_dir() or path.is_symlink():

@@ -131,6 +131,8 @@ class Lineage:
         """``key`` with everything up to ``hops`` steps upstream and downstream of it."""
         if key not in self.graph:
             return nx.DiGraph()
+        if not self.graph.degree(key):  # most runs record no inputs or outputs: just the node itself
+            return self.graph.subgraph([key]).copy()
         down = nx.single_source_shortest_path_length(self.graph, key, cutoff=hops)
         up = nx.single_source_shortest_path_length(self.graph.reverse(copy=False), key, cutoff=hops)
         return self.graph.subgraph(set(down) | set(up)).copy()

@@ -68,6 +68,9 @@ def git_context(facts: Facts, relpath: str) -> dict[str, Any] | None:
 
 # -- lineage drawings -----------------------------------------------------------------------------
 def neighbourhood_svg(facts: Facts, key: str, page_url: str, svg_id: str) -> Markup:
+    graph = facts.lineage.graph
+    if key not in graph or not graph.degree(key):  # nothing up- or downstream: no drawing
+        return Markup("")
     sub = facts.lineage.neighbourhood(key)
     if sub.number_of_nodes() <= 1:
         return Markup("")

@@ -29,7 +29,7 @@ from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from .diagnostics import SitegenError
 
@@ -299,7 +299,7 @@ def _limit(jobs: int | None, tasks: int) -> int:
 
 class Indexing:
     """The search index of the site a :class:`~sitegen.output.SiteWriter` is writing, started in steps:
-    :meth:`add` a group of finished HTML pages (the site's other pages, then the run pages) and their
+    :meth:`add` a group of finished HTML pages (the run pages, then the site's other pages) and their
     shards are indexed at once, beside the rest of the build; :meth:`finish` waits and adds the index to
     the site, :meth:`cancel` stops it (for a build that failed meanwhile)."""
 
@@ -372,13 +372,3 @@ class Indexing:
         if self._indexers is not None:
             self._indexers.cancel()
         shutil.rmtree(self.work, ignore_errors=True)
-
-
-def start(writer: Any, jobs: int | None = None) -> Callable[[], None]:
-    """Index the new site written by ``writer`` (all its HTML pages are written) in one step; returns the
-    function that waits and adds the index to the site, with a ``cancel`` attribute (see :class:`Indexing`)."""
-    indexing = Indexing(writer, jobs)
-    indexing.add(writer.manifest)
-    finish = indexing.finish
-    finish.cancel = indexing.cancel  # type: ignore[attr-defined]
-    return finish

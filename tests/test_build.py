@@ -230,3 +230,34 @@ def test_user_strings_are_escaped(tmp_path: Path):
     page = (out / "runs" / "exp" / "x1" / "index.html").read_text()
     assert "<script>alert" not in page and "onerror" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<em>ok</em>" in page
+
+
+def test_a_build_puts_the_callers_garbage_collector_settings_back(tmp_path: Path, monkeypatch):
+    """A build collects cyclic garbage less often while it runs (large projects), and only then: the
+    process that called it (a notebook, sitegen serve) keeps its own settings, after a failed build too."""
+    import gc
+
+    import sitegen.build as build_module
+
+    before = gc.get_threshold()
+    seen = []
+    real = build_module.load_project
+
+    def spy(*args, **kwargs):
+        seen.append(gc.get_threshold())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(build_module, "load_project", spy)
+    gc.set_threshold(1234, 11, 12)
+    try:
+        source = small_source(tmp_path / "src")
+        build(source, tmp_path / "site", search=False)
+        broken = source / "runs" / "broken" / "r1"
+        broken.mkdir(parents=True)
+        (broken / "run.yaml").write_text("id: [unclosed\n")
+        with pytest.raises(BuildFailed):
+            build(source, tmp_path / "site", search=False, strict=True)
+        assert len(seen) == 2 and all(t[0] >= 100_000 for t in seen)
+        assert gc.get_threshold() == (1234, 11, 12)
+    finally:
+        gc.set_threshold(*before)

@@ -45,7 +45,11 @@ def dumps(obj: Any, *, indent: int | None = None) -> str:
 
 def dumps_for_script(obj: Any) -> str:
     """JSON safe to place inside ``<script type="application/json">`` (no ``</script>`` can escape)."""
-    return dumps(obj).translate(_SCRIPT_ESCAPES)
+    text = dumps(obj)
+    for char, escaped in _SCRIPT_ESCAPES.items():  # str.replace: many times quicker than translate on long text
+        if chr(char) in text:
+            text = text.replace(chr(char), escaped)
+    return text
 
 
 def js_numbers(values: Any) -> str:

@@ -3,8 +3,9 @@
 "Nothing" is checked by content, never by file times: a digest of every file of the source (runs, models,
 datasets, sitegen.yaml), of the theme, of sitegen's own code, of the build options and of the git state
 the history pages are made from; and the output must still be exactly what that build wrote (its manifest
-unchanged and no publish left half done). This module imports nothing heavy, so the check costs little
-more than reading the source once.
+unchanged and no publish left half done). This module imports nothing heavy, and files whose identity
+(inode, size, modification and change times) is unchanged since their digest was made are not read again
+(:class:`~sitegen.cache.DigestMemo`), so the check costs about a ``stat`` per source file.
 """
 
 from __future__ import annotations

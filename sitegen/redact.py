@@ -93,6 +93,9 @@ def strip_url_credentials(url: str) -> str:
     return url
 
 
+_PLAIN = frozenset({int, float, bool, type(None)})
+
+
 def redact_mapping(obj: Any, extra_patterns: Iterable[str] = (), _prefix: str = "") -> tuple[Any, list[str]]:
     """A copy of ``obj`` with secret values replaced by :data:`REDACTED`, and the dotted paths redacted.
 
@@ -108,13 +111,16 @@ def redact_mapping(obj: Any, extra_patterns: Iterable[str] = (), _prefix: str = 
         if key_is_secret:
             redacted.append(path)
             return REDACTED
-        if isinstance(value, Mapping):
+        kind = type(value)
+        if kind in _PLAIN:  # numbers, booleans, None: the most common values, nothing to look at
+            return value
+        if kind is dict or (kind is not str and isinstance(value, Mapping)):
             out = {}
             for k, v in value.items():
                 child = f"{path}.{k}" if path else str(k)
                 out[k] = walk(v, child, is_secret_key(child, patterns))
             return out
-        if isinstance(value, (list, tuple)):
+        if kind is list or kind is tuple or (kind is not str and isinstance(value, (list, tuple))):
             return [walk(v, f"{path}[{i}]", False) for i, v in enumerate(value)]
         if isinstance(value, str):
             if _SECRET_VALUE.search(value):

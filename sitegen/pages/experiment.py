@@ -43,11 +43,19 @@ def param_columns(runs: list[Run]) -> tuple[list[str], dict[str, str]]:
     keys = sorted({k for r in runs for k in r.params_flat})
     varying, shared = [], {}
     for key in keys:
-        values = {display_value(r.params_flat[key]) if key in r.params_flat else None for r in runs}
-        if len(values) == 1 and None not in values:
-            shared[key] = values.pop()
+        first: str | None = None
+        for run in runs:  # a param varies as soon as one run lacks it or shows another value
+            if key not in run.params_flat:
+                break
+            value = display_value(run.params_flat[key])
+            if first is None:
+                first = value
+            elif value != first:
+                break
         else:
-            varying.append(key)
+            shared[key] = first
+            continue
+        varying.append(key)
     return varying, shared
 
 

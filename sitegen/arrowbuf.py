@@ -47,16 +47,19 @@ def scalar(type_: pa.DataType, value: float | int, dtype: np.dtype | type) -> pa
     return numeric(type_, np.array([value], dtype=dtype))[0]
 
 
-def to_numpy(column: pa.ChunkedArray | pa.Array, dtype: np.dtype | type) -> np.ndarray:
-    """A fixed-width column without nulls as one (read-only) numpy array of ``dtype``, read from Arrow's
-    buffer. Arrow's own ``to_numpy`` imports pandas, even for a zero-copy view."""
+def to_numpy(column: pa.ChunkedArray | pa.Array, dtype: np.dtype | type, fill: float | int | None = None) -> np.ndarray:
+    """A fixed-width column as one (read-only) numpy array of ``dtype``, read from Arrow's buffer; nulls
+    become ``fill`` (a column with nulls and no ``fill`` is an error). Arrow's own ``to_numpy`` imports
+    pandas, even for a zero-copy view."""
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
     dtype = np.dtype(dtype)
-    if column.null_count:
-        raise ValueError("the column has nulls")
     if dtype.itemsize * 8 != column.type.bit_width:
         raise TypeError(f"Arrow {column.type} cannot be read as {dtype}")
+    if column.null_count:
+        if fill is None:
+            raise ValueError("the column has nulls")
+        column = column.fill_null(scalar(column.type, fill, dtype))
     if not len(column):
         return np.empty(0, dtype=dtype)
     return np.frombuffer(column.buffers()[1], dtype=dtype, count=len(column), offset=column.offset * dtype.itemsize)

@@ -30,6 +30,7 @@ is a write torn by a crash. :func:`read_journal` does exactly that.
 from __future__ import annotations
 
 import json
+import math
 import numbers
 import os
 import shutil
@@ -47,6 +48,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from . import arrowbuf
 from .arrowbuf import numeric, string_scalar
 from .diagnostics import SitegenError
 from .store.metrics import SCHEMA as FILE_SCHEMA
@@ -331,11 +333,10 @@ class MetricWriter:
     def _import_table(self, table: pa.Table) -> None:
         if table.num_rows == 0:
             return
-        keys = table.column("key").to_numpy(zero_copy_only=False)
-        steps = table.column("step").to_numpy().astype(np.int64)
-        values = table.column("value").to_numpy(zero_copy_only=False).astype(np.float64)
-        ts_col = table.column("timestamp").cast(pa.int64()).fill_null(0)
-        times = ts_col.to_numpy().astype(np.int64)
+        keys = np.array(table.column("key").to_pylist(), dtype=object)
+        steps = arrowbuf.to_numpy(table.column("step").cast(pa.int64()), np.int64)
+        values = arrowbuf.to_numpy(table.column("value").cast(pa.float64()), np.float64, fill=math.nan)
+        times = arrowbuf.to_numpy(table.column("timestamp").cast(pa.int64()), np.int64, fill=0)
         uniq, inverse = np.unique(keys, return_inverse=True)
         for i, key in enumerate(uniq):
             sel = inverse == i
@@ -510,12 +511,13 @@ def read_journal(path: str | os.PathLike) -> pa.Table:
         steps.append(step)
         values.append(value)
         times.append(ts)
-    return pa.table({
-        "key": pa.array(keys, pa.string()),
-        "step": pa.array(steps, pa.int64()),
-        "value": pa.array(values, pa.float64()),
-        "timestamp": pa.array(times, pa.int64()).cast(pa.timestamp("ms", tz="UTC")),
-    }, schema=SCHEMA)
+    return pa.Table.from_arrays([
+        arrowbuf.strings(keys),
+        numeric(pa.int64(), np.array(steps, dtype=np.int64)),
+        numeric(pa.float64(), np.array(values, dtype=np.float64)),
+        numeric(_TIMESTAMP, np.array([0 if t is None else t for t in times], dtype=np.int64),
+                null=np.array([t is None for t in times], dtype=bool)),
+    ], schema=SCHEMA)
 
 
 def compact_run_dir(run_dir: str | os.PathLike) -> bool:

@@ -49,10 +49,6 @@ SCHEMA = pa.schema([("time", pa.timestamp("ms", tz="UTC")), ("metric", pa.string
                     ("slice", pa.string())])
 
 
-_NOT_A_TIME = arrowbuf.scalar(pa.int64(), np.iinfo(np.int64).min, np.int64)  # NaT as datetime64
-_NAN = arrowbuf.scalar(pa.float64(), math.nan, np.float64)
-
-
 def read_monitoring(path: Path) -> list[MetricSeries]:
     """Series per (metric, slice), sorted by time; raises MonitoringError for an unusable file."""
     try:
@@ -64,10 +60,10 @@ def read_monitoring(path: Path) -> list[MetricSeries]:
         raise MonitoringError(f"missing column(s) {', '.join(missing)}; expected time: timestamp, metric: string, "
                               f"value: float64, slice: string (optional)")
     try:
-        times = arrowbuf.to_numpy(table.column("time").cast(pa.timestamp("ms", tz="UTC")).cast(pa.int64())
-                                  .fill_null(_NOT_A_TIME), np.int64).view("datetime64[ms]")
+        times = arrowbuf.to_numpy(table.column("time").cast(pa.timestamp("ms", tz="UTC")).cast(pa.int64()), np.int64,
+                                  fill=np.iinfo(np.int64).min).view("datetime64[ms]")  # nulls: NaT
         metrics = table.column("metric").cast(pa.string()).to_pylist()
-        values = arrowbuf.to_numpy(table.column("value").cast(pa.float64()).fill_null(_NAN), np.float64)
+        values = arrowbuf.to_numpy(table.column("value").cast(pa.float64()), np.float64, fill=math.nan)
         slices = (table.column("slice").cast(pa.string()).to_pylist() if "slice" in table.column_names
                   else [None] * len(values))
     except (pa.ArrowException, ValueError) as exc:

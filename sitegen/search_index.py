@@ -346,7 +346,7 @@ class Indexing:
         stale.sort(key=lambda s: (not s.main, -len(s.pages), s.name))  # big ones first: the last to end is small
         if stale:
             if self._indexers is None:
-                self._indexers = _Indexers(writer, self.outputs, self.work, _limit(self.jobs, 1 << 16))
+                self._indexers = _Indexers(writer, self.outputs, self.work, _limit(self.jobs, MAX_INDEXERS))
             self._indexers.submit(stale)
 
     def finish(self) -> None:

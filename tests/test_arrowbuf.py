@@ -80,3 +80,28 @@ print("pandas" in sys.modules)
     assert lines[-1] == "False"
     assert lines[0] == '"key","step","value","timestamp_ms"'
     assert lines[1:4] == ['"acc",0,0.5,1700000000500', '"loss",0,1,1700000000000', '"loss",1,nan,']
+
+
+def test_to_numpy_fills_nulls_when_told():
+    col = arrowbuf.numeric(pa.float64(), np.array([1.0, 2.0, 3.0]), null=np.array([False, True, False]))
+    out = arrowbuf.to_numpy(col, np.float64, fill=math.nan)
+    assert out[0] == 1.0 and math.isnan(out[1]) and out[2] == 3.0
+    ints = arrowbuf.numeric(pa.int64(), np.array([5, 0]), null=np.array([False, True]))
+    assert arrowbuf.to_numpy(ints, np.int64, fill=-1).tolist() == [5, -1]
+
+
+def test_resuming_a_run_from_its_journal_does_not_import_pandas(tmp_path):
+    """The journal a crashed run left (one torn line, a point without a timestamp) is read back and
+    compacted without pandas."""
+    journal = tmp_path / "metrics.journal"
+    journal.write_text('{"key": "loss", "step": 0, "value": 1.5, "timestamp": 1700000000000}\n'
+                       '{"key": "loss", "step": 1, "value": 1.0}\n{"key": "lo')
+    script = f"""
+import sys
+from sitegen.journal import read_journal
+table = read_journal({str(journal)!r})
+assert table.num_rows == 2 and table.column("timestamp").null_count == 1, table
+print("pandas" in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

@@ -84,10 +84,6 @@ class HistoryError(Exception):
     """The Parquet file of a run cannot be used (corrupt, truncated, wrong schema)."""
 
 
-_NAN = arrowbuf.scalar(pa.float64(), math.nan, np.float64)
-_NO_TIME = arrowbuf.scalar(pa.int64(), -1, np.int64)
-
-
 def _read_parquet(path: Path) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(key names, key codes, steps, values, timestamps) as stored, unsorted."""
     try:
@@ -104,7 +100,7 @@ def _read_parquet(path: Path) -> tuple[list[str], np.ndarray, np.ndarray, np.nda
     try:
         keys = table.column("key").cast(pa.string()).dictionary_encode().combine_chunks()
         steps = arrowbuf.to_numpy(table.column("step").cast(pa.int64()), np.int64)
-        values = arrowbuf.to_numpy(table.column("value").cast(pa.float64()).fill_null(_NAN), np.float64)
+        values = arrowbuf.to_numpy(table.column("value").cast(pa.float64()), np.float64, fill=math.nan)
     except (pa.ArrowException, ValueError) as exc:
         raise HistoryError(f"wrong column types ({exc}); expected key: string, step: int64, value: float64") \
             from None
@@ -112,7 +108,7 @@ def _read_parquet(path: Path) -> tuple[list[str], np.ndarray, np.ndarray, np.nda
     if "timestamp" in names:
         try:
             col = table.column("timestamp").cast(pa.timestamp("ms", tz="UTC")).cast(pa.int64())
-            ts = arrowbuf.to_numpy(col.fill_null(_NO_TIME), np.int64).astype(np.int64)
+            ts = arrowbuf.to_numpy(col, np.int64, fill=-1).astype(np.int64)
         except (pa.ArrowException, ValueError):
             pass
     return (keys.dictionary.to_pylist(), arrowbuf.to_numpy(keys.indices, np.int32).astype(np.int32),

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .diagnostics import SitegenError
-from .jsonutil import dumps, float_token
+from .jsonutil import dumps, dumps_lines, float_token
 from .model import Project
 from .render import fmt_iso
 
@@ -76,7 +76,7 @@ def snapshot(project: Project) -> dict[str, Any]:
 
 
 def snapshot_json(project: Project) -> str:
-    return dumps(snapshot(project), indent=1) + "\n"
+    return dumps_lines(snapshot(project))
 
 
 def read_snapshot(path: Path) -> dict[str, Any] | None:

@@ -43,6 +43,29 @@ def dumps(obj: Any, *, indent: int | None = None) -> str:
                       default=_default, separators=(",", ":") if indent is None else (",", ": "))
 
 
+def dumps_lines(obj: dict[str, Any], *, default: Any = _default, allow_nan: bool = False) -> str:
+    """Deterministic strict JSON laid out one entry a line, for exports read by programs and by ``git diff``:
+    each key of ``obj`` starts a line, and the items of a list or dict under it are a line each, written
+    compactly. Encoded by ``json``'s C encoder (an ``indent`` makes it fall back to pure Python, several times
+    slower on a site's tables), and a changed run changes only its own line."""
+    def compact(value: Any) -> str:
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, allow_nan=allow_nan, default=default,
+                          separators=(",", ":"))
+
+    lines = []
+    for key in sorted(obj):
+        value = obj[key]
+        if isinstance(value, dict) and value:
+            body = ",\n".join(f"{compact(k if isinstance(k, str) else compact(k))}:{compact(value[k])}"
+                               for k in sorted(value))
+            lines.append(f"{compact(key)}:{{\n{body}\n}}")
+        elif isinstance(value, list) and value:
+            lines.append(f"{compact(key)}:[\n" + ",\n".join(map(compact, value)) + "\n]")
+        else:
+            lines.append(f"{compact(key)}:{compact(value)}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
 def dumps_for_script(obj: Any) -> str:
     """JSON safe to place inside ``<script type="application/json">`` (no ``</script>`` can escape)."""
     text = dumps(obj)

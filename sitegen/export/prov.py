@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 import prov.model as pm
 
+from ..jsonutil import dumps_lines
 from ..model import ModelVersion, Project, Run
 from ..render import fmt_iso
 
@@ -146,11 +147,14 @@ class ProvBuilder:
 
 
 def to_json(doc: pm.ProvDocument) -> str:
-    """PROV-JSON with sorted keys (stable across builds), written by the prov library's own encoder (used
-    directly: ``doc.serialize`` first imports every serializer the library has, PROV-N's lexer among them)."""
+    """PROV-JSON with sorted keys (stable across builds), one record a line (see
+    :func:`sitegen.jsonutil.dumps_lines`). The document is made into PROV-JSON's container by the prov
+    library's own encoder, used directly: ``doc.serialize`` first imports every serializer the library has,
+    PROV-N's lexer among them."""
     from prov.serializers.provjson import ProvJSONEncoder
 
-    return json.dumps(doc, cls=ProvJSONEncoder, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+    encoder = ProvJSONEncoder()
+    return dumps_lines(encoder.default(doc), default=encoder.default, allow_nan=True)  # as json.dumps did
 
 
 def run_document(project: Project, run: Run) -> str:

@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Any
 
-from ..jsonutil import dumps, float_token
+from ..jsonutil import dumps, dumps_lines, float_token
 from ..model import Project, Run
 from ..pages.common import display_value
 from ..render import fmt_iso
@@ -35,7 +35,7 @@ def records(project: Project) -> list[dict[str, Any]]:
 
 def to_json(project: Project) -> str:
     rows = [{k: float_token(v) if isinstance(v, float) else v for k, v in r.items()} for r in records(project)]
-    return dumps({"format": "sitegen.runs/1", "runs": rows}, indent=1) + "\n"
+    return dumps_lines({"format": "sitegen.runs/1", "runs": rows})
 
 
 def to_csv(project: Project) -> str:

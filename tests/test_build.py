@@ -181,6 +181,19 @@ def test_timings_flag_prints_each_stage(tmp_path: Path):
     assert "timings: unchanged=" in again.stderr
 
 
+def test_summary_is_a_plain_line_without_a_terminal_and_rich_is_not_imported(tmp_path: Path):
+    src = small_source(tmp_path / "src")
+    out = tmp_path / "site"
+    script = ("import sys\nfrom sitegen.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n"
+              "    print('rich' in sys.modules, e.code)\n")
+    for what in ("built", "unchanged:"):
+        proc = subprocess.run([sys.executable, "-c", script, "build", "--no-search", str(src), "-o", str(out)],
+                              capture_output=True, text=True)
+        assert proc.stdout.split() == ["False", "0"], proc.stderr
+        summary = proc.stderr.strip().splitlines()[-1]
+        assert re.fullmatch(rf"{what} \d+ pages, \d+ files, [\d.]+ MB in .*site.* in [\d.]+ s", summary), summary
+
+
 def test_strict_raises_before_writing(tmp_path: Path):
     src = small_source(tmp_path / "src")
     (src / "runs" / "exp" / "parent-run" / "run.yaml").write_text("id: parent-run\nstatsu: x\n")

@@ -251,12 +251,13 @@ def _render_runs(project: Project, renderer: "Renderer", facts: Any, writer: Sit
         _JOB.clear()
 
 
-def _start_search_index(writer: SiteWriter, jobs: int | None) -> Any:
+def _start_search_index(writer: SiteWriter, jobs: int | None, views: Path | None) -> Any:
     """The Pagefind index of the new site, in shards, started as groups of pages are written: only shards
-    whose pages changed are indexed again (see :class:`sitegen.search_index.Indexing`)."""
+    whose pages changed are indexed again (see :class:`sitegen.search_index.Indexing`). ``views``: where the
+    shards' views of their pages are kept between builds (in the build cache)."""
     from . import search_index
 
-    return search_index.Indexing(writer, jobs)
+    return search_index.Indexing(writer, jobs, views)
 
 
 def _site_pages(project: Project, facts: Any, version_context: Any) -> list[Page]:
@@ -384,7 +385,8 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
                 lap("run_pages")
                 # Run pages are written: index them for search while the other pages are made. No process is
                 # forked from here on, so the indexing threads never meet a fork.
-                indexing = _start_search_index(writer, jobs) if search else None
+                indexing = _start_search_index(writer, jobs, cache_file(out).parent / "search-views"
+                                               if build_cache is not None else None) if search else None
                 if indexing is not None:
                     indexing.add(path for path in writer.manifest if indexing.in_run_shard(path))
                 _write_pages(site_pages, facts, renderer, writer, advance)

@@ -205,15 +205,33 @@ def _page_source(writer: Any, relpath: str) -> Path:
     return staged if staged.exists() else writer.output / relpath
 
 
-def _link_pages(writer: Any, pages: Iterable[str], view: Path) -> None:
-    """A directory with just these pages, at their site paths (hard links; copies across file systems)."""
+def _sync_view(writer: Any, pages: Iterable[str], view: Path) -> None:
+    """Make ``view`` a directory of just these pages at their site paths: hard links to the files of the new
+    site (copies across file systems). A view kept from the previous build is brought up to date: a link that
+    is still the page's file stays, and only changed, new and removed pages are touched. Making a folder a
+    page is the slow part on some file systems (0.12 s for a shard of 100 run pages here)."""
+    wanted = set(pages)
+    if view.is_symlink() or (view.exists() and not view.is_dir()):
+        view.unlink()
+    elif view.is_dir():
+        for path in list(view.rglob("*")):
+            if path.is_symlink():  # never written by sitegen: start the view again rather than follow it
+                shutil.rmtree(view)
+                break
+            if path.is_file() and path.relative_to(view).as_posix() not in wanted:
+                path.unlink()
     made: set[Path] = set()
-    for relpath in pages:
-        target = view / relpath
+    for relpath in sorted(wanted):
+        target, source = view / relpath, _page_source(writer, relpath)
+        try:
+            if os.path.samestat(os.lstat(target), os.stat(source)):
+                continue
+            target.unlink()
+        except FileNotFoundError:
+            pass
         if target.parent not in made:
             target.parent.mkdir(parents=True, exist_ok=True)
             made.add(target.parent)
-        source = _page_source(writer, relpath)
         try:
             os.link(source, target)
         except OSError:
@@ -231,8 +249,8 @@ def _keep_data_only(directory: Path) -> None:
 class _Indexers:
     """Pagefind processes over shards, ``limit`` at once, each started by a thread of a small pool."""
 
-    def __init__(self, writer: Any, outputs: dict[str, Path], work: Path, limit: int):
-        self.writer, self.outputs, self.work = writer, outputs, work
+    def __init__(self, writer: Any, outputs: dict[str, Path], views: Path, limit: int, keep_views: bool):
+        self.writer, self.outputs, self.views, self.keep_views = writer, outputs, views, keep_views
         self._lock = threading.Lock()
         self._procs: list[subprocess.Popen] = []
         self._cancelled = False
@@ -244,8 +262,8 @@ class _Indexers:
 
     def _index(self, shard: Shard) -> str | None:
         """Index one shard; the error text when Pagefind failed, None when it succeeded (or was cancelled)."""
-        view = self.work / "view" / (shard.name or "main")
-        _link_pages(self.writer, shard.pages, view)
+        view = self.views / (shard.name or "main")
+        _sync_view(self.writer, shard.pages, view)
         with self._lock:
             if self._cancelled:
                 return None
@@ -258,7 +276,8 @@ class _Indexers:
             return failure
         if not shard.main:
             _keep_data_only(self.outputs[shard.name])
-        shutil.rmtree(view, ignore_errors=True)
+        if not self.keep_views:
+            shutil.rmtree(view, ignore_errors=True)
         return None
 
     def wait(self) -> None:
@@ -303,8 +322,10 @@ class Indexing:
     shards are indexed at once, beside the rest of the build; :meth:`finish` waits and adds the index to
     the site, :meth:`cancel` stops it (for a build that failed meanwhile)."""
 
-    def __init__(self, writer: Any, jobs: int | None = None):
-        self.writer, self.jobs = writer, jobs
+    def __init__(self, writer: Any, jobs: int | None = None, views: Path | None = None):
+        """``views``: a folder kept between builds for the shards' page views (see :func:`_sync_view`);
+        without it they are made in a temporary folder each build."""
+        self.writer, self.jobs, self.views = writer, jobs, views
         self.version = pagefind_version()
         self.shards: list[Shard] = []
         self.keys: dict[str, str] = {}
@@ -346,7 +367,8 @@ class Indexing:
         stale.sort(key=lambda s: (not s.main, -len(s.pages), s.name))  # big ones first: the last to end is small
         if stale:
             if self._indexers is None:
-                self._indexers = _Indexers(writer, self.outputs, self.work, _limit(self.jobs, MAX_INDEXERS))
+                self._indexers = _Indexers(writer, self.outputs, self.views or self.work / "view",
+                                           _limit(self.jobs, MAX_INDEXERS), keep_views=self.views is not None)
             self._indexers.submit(stale)
 
     def finish(self) -> None:

@@ -154,6 +154,41 @@ def test_a_deleted_shard_file_is_indexed_again(tmp_path, indexed):
     assert indexed == ["runs/beta/1"] and entry.is_file()
 
 
+def test_shard_views_are_kept_in_the_build_cache_and_only_changed_pages_relinked(tmp_path, indexed):
+    source = _source(tmp_path / "src")
+    site = build_site(source, tmp_path / "site").output
+    views = tmp_path / ".site.cache" / "search-views"
+    alpha = views / "runs" / "alpha" / "1" / "runs" / "alpha"
+
+    def inode(path: Path) -> int:
+        return path.stat().st_ino
+
+    assert inode(alpha / "a-run-1" / "index.html") == inode(site / "runs/alpha/a-run-1/index.html")
+    kept = inode(alpha / "a-run-1" / "index.html")
+    write_run(source, "alpha", "a-run-2", name="Marmoset", params={"lr": 0.25})
+    shutil.rmtree(source / "runs" / "alpha" / "a-run-1")
+    indexed.clear()
+    build_site(source, site)
+    assert sorted(indexed) == ["main", "runs/alpha/1"]
+    assert not (alpha / "a-run-1" / "index.html").exists()  # a removed run leaves the view
+    assert inode(alpha / "a-run-2" / "index.html") == inode(site / "runs/alpha/a-run-2/index.html")
+    assert kept != inode(alpha / "a-run-2" / "index.html")
+    # a view holding a symbolic link (sitegen never makes one) is made again, never followed
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shutil.rmtree(alpha)
+    alpha.symlink_to(outside, target_is_directory=True)
+    write_run(source, "alpha", "a-run-2", name="Marmoset", params={"lr": 0.3})
+    build_site(source, site)
+    assert list(outside.iterdir()) == []
+    assert not alpha.is_symlink() and (alpha / "a-run-2" / "index.html").is_file()
+    assert "Marmoset" in (site / "runs/alpha/a-run-2/index.html").read_text()
+    # without the build cache the views are temporary
+    shutil.rmtree(views)
+    build_site(source, tmp_path / "nocache", cache=False)
+    assert not views.exists() and not (tmp_path / ".nocache.cache").exists()
+
+
 def _fake_pagefind(path: Path, body: str) -> Path:
     """An executable standing in for Pagefind: answers --version like it, then runs ``body`` (sh)."""
     path.write_text("#!/bin/sh\n"

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from sources import write_run, write_yaml
 
 import sitegen.pages.run as run_pages
 from sitegen import output
@@ -255,4 +256,22 @@ def test_a_rebuild_keeps_the_cache_lines_of_unchanged_runs_and_a_damaged_line_me
     build(source, site, search=False, jobs=1)
     assert len(rendered) == len(list((source / "runs").glob("*/*/run.yaml")))
     build(source, tmp_path / "cold", cache=False, search=False)
+    assert tree_diff(site, tmp_path / "cold") == []
+
+
+def test_a_run_taken_from_the_cache_is_redacted_as_when_it_was_read(tmp_path):
+    src, site = tmp_path / "src", tmp_path / "site"
+    write_yaml(src / "sitegen.yaml", {"title": "Secrets", "card": {"required_sections": []}})
+    write_run(src, "exp", "secret-run", name="Secret", params={"lr": 0.1, "api_token": "hunter2-hunter2"},
+              provenance={"code": {"repo": "https://alice:pa55word@git.example.org/r.git"}})
+    write_run(src, "exp", "plain-run", name="Plain", params={"lr": 0.2}, tags={"team": "a"})
+    build(src, site, search=False)
+    records = {rec[1]: rec[2] for rec in map(json.loads, (tmp_path / ".site.cache" / "build.json").read_text()
+                                               .splitlines()[1:]) if rec[0] == "run"}
+    assert records["exp/secret-run"]["clean"] is False and records["exp/plain-run"]["clean"] is True
+    write_run(src, "exp", "plain-run", name="Plain", params={"lr": 0.3}, tags={"team": "a"})
+    build(src, site, search=False)  # the secret run comes from the cache this time
+    page = (site / "runs" / "exp" / "secret-run" / "index.html").read_text()
+    assert "hunter2" not in page and "pa55word" not in page and "REDACTED" in page.upper()
+    build(src, tmp_path / "cold", cache=False, search=False)
     assert tree_diff(site, tmp_path / "cold") == []

@@ -246,7 +246,7 @@ class Loader:
         self.run_digests[uid] = digest
         record = self.cache.run(uid, digest)
         if record is not None:
-            run = self._make_run(record["data"], run_dir, experiment, folder)
+            run = self._make_run(record["data"], run_dir, experiment, folder, clean=record.get("clean", False))
             run.has_history, run.has_journal = record["has_history"], record["has_journal"]
             run.metrics = {m["key"]: MetricSummary(**m) for m in record["metrics"]}
             if "artifacts" in record:  # the folder's digest covers its artifacts: the listing is still right
@@ -265,7 +265,8 @@ class Loader:
             self.cache.new_runs[uid] = {
                 "digest": digest, "data": run.raw, "has_history": run.has_history, "has_journal": run.has_journal,
                 "metrics": [vars(m) for m in run.metrics.values()], "diagnostics": found,
-                "artifacts": [[a.path, a.size, a.kind, a.lfs_oid] for a in run.artifacts]}
+                "artifacts": [[a.path, a.size, a.kind, a.lfs_oid] for a in run.artifacts],
+                "clean": _nothing_redacted(run)}
         return run
 
     def _load_run(self, run_dir: Path, experiment: str, folder: str) -> Run | None:
@@ -300,14 +301,21 @@ class Loader:
         self._scan_artifacts(run, run_dir)
         return run
 
-    def _make_run(self, data: dict[str, Any], run_dir: Path, experiment: str, folder: str) -> Run:
-        """The Run of a validated run.yaml (redacted; without metrics and artifacts yet)."""
+    def _make_run(self, data: dict[str, Any], run_dir: Path, experiment: str, folder: str,
+                  clean: bool = False) -> Run:
+        """The Run of a validated run.yaml (redacted; without metrics and artifacts yet). ``clean``: the
+        build cache knows that redaction changes nothing in this run.yaml (its record's digest covers the
+        folder and the redaction patterns, its scope sitegen's code), so the walk is skipped."""
         relfile = self._rel(run_dir / "run.yaml")
         start, end = parse_time(data.get("start_time")), parse_time(data.get("end_time"))
-        params, red_params = self._redact(data.get("params") or {}, relfile, "params")
-        tags, red_tags = self._redact(data.get("tags") or {}, relfile, "tags")
-        provenance, red_prov = self._redact(data.get("provenance") or {}, relfile, "provenance")
-        provenance = _strip_credentials(provenance)
+        if clean:
+            params, tags, provenance = data.get("params") or {}, data.get("tags") or {}, data.get("provenance") or {}
+            red_params = red_tags = red_prov = []
+        else:
+            params, red_params = self._redact(data.get("params") or {}, relfile, "params")
+            tags, red_tags = self._redact(data.get("tags") or {}, relfile, "tags")
+            provenance, red_prov = self._redact(data.get("provenance") or {}, relfile, "provenance")
+            provenance = _strip_credentials(provenance)
         parent = data.get("parent")
         if parent and "/" not in parent:
             parent = f"{experiment}/{parent}"
@@ -508,6 +516,15 @@ def _diag(path: str, line: int, message: str, severity: str):
 
 def _clean_uri(uri: Any) -> Any:
     return strip_url_credentials(uri) if isinstance(uri, str) else uri
+
+
+def _nothing_redacted(run: Run) -> bool:
+    """Whether redaction left the run's params, tags and provenance exactly as written (then a build that
+    takes the run from the cache need not walk them again). NaN is never equal to itself: such runs are
+    simply walked every time."""
+    raw = run.raw
+    return (not run.redacted and run.params == (raw.get("params") or {}) and run.tags == (raw.get("tags") or {})
+            and run.provenance == (raw.get("provenance") or {}))
 
 
 def _strip_credentials(value: Any) -> Any:

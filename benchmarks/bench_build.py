@@ -130,7 +130,7 @@ def run_chunk(uids):
         writer.write_text(page.url, JOB["renderer"].render(page))
     return writer.part()
 
-with SiteWriter(out) as writer:
+with b._fewer_collections(), SiteWriter(out) as writer:  # collecting garbage as the build does
     theme = resolve_theme(project.config.theme, src)
     renderer = b.Renderer(theme, project, b.publish_assets(theme, writer))
     JOB.update(writer=writer, renderer=renderer)

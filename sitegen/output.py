@@ -12,6 +12,7 @@ from pathlib import Path, PurePosixPath
 
 from .cache import file_digest
 from .diagnostics import SitegenError
+from .jsonutil import dumps_lines
 
 
 def fingerprint(name: str, content: bytes) -> str:
@@ -233,8 +234,8 @@ class SiteWriter:
 
     def _manifest_bytes(self) -> bytes:
         data = {"format": MANIFEST_FORMAT, "note": "built by sitegen; a rebuild replaces this directory",
-                "files": dict(sorted(self.manifest.items()))}
-        return (json.dumps(data, indent=0, sort_keys=True) + "\n").encode("utf-8")
+                "files": self.manifest}
+        return dumps_lines(data).encode("utf-8")  # a file a line, by the C encoder (80,000 files at 10,000 runs)
 
     def publish(self) -> None:
         """Make the new site the output (see the class docstring)."""

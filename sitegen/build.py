@@ -366,7 +366,6 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
             finish_exports, indexing = _start_exports(project, writer), None
             try:
                 site_pages = _site_pages(project, facts, version_context)
-                lap("site_pages")
                 total, done = len(site_pages) + len(project.runs), 0
 
                 def advance() -> None:
@@ -374,6 +373,16 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
                     done += 1
                     if progress:
                         progress(done, total)
+
+                # A rebuild carries most run pages over: the other pages are written first, so that their
+                # search shard is indexed while the runs are checked and the changed ones rendered. (Pagefind
+                # is only started here: the indexing threads start after any worker process is forked.)
+                early = search and build_cache is not None and bool(build_cache.pages)
+                if early:
+                    _write_pages(site_pages, facts, renderer, writer, advance)
+                    indexing = _start_search_index(writer, jobs, cache_file(out).parent / "search-views")
+                    indexing.add(writer.manifest, now=True)  # the main shard: no run page is written yet
+                lap("site_pages")
 
                 global_key = digest_json([[tree_digest(d) for d in theme.dirs], assets, renderer.site,
                                           (source / "sitegen.yaml").read_bytes().hex()
@@ -385,14 +394,16 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
                 lap("run_pages")
                 # Run pages are written: index them for search while the other pages are made. No process is
                 # forked from here on, so the indexing threads never meet a fork.
-                indexing = _start_search_index(writer, jobs, cache_file(out).parent / "search-views"
-                                               if build_cache is not None else None) if search else None
+                if search and indexing is None:
+                    indexing = _start_search_index(writer, jobs, cache_file(out).parent / "search-views"
+                                                   if build_cache is not None else None)
                 if indexing is not None:
                     indexing.add(path for path in writer.manifest if indexing.in_run_shard(path))
-                _write_pages(site_pages, facts, renderer, writer, advance)
-                lap("site_pages")
-                if indexing is not None:
-                    indexing.add(writer.manifest)  # the main shard: every other page
+                if not early:
+                    _write_pages(site_pages, facts, renderer, writer, advance)
+                    lap("site_pages")
+                    if indexing is not None:
+                        indexing.add(writer.manifest)  # the main shard: every other page
                 _page_exports(config, renderer, writer, all_pages, version_context)
                 finish_exports()
                 finish_exports = None

@@ -247,7 +247,8 @@ def _keep_data_only(directory: Path) -> None:
 
 
 class _Indexers:
-    """Pagefind processes over shards, ``limit`` at once, each started by a thread of a small pool."""
+    """Pagefind processes over shards, ``limit`` at once, each started by a thread of a small pool (or
+    launched from the caller's thread, and then watched by one)."""
 
     def __init__(self, writer: Any, outputs: dict[str, Path], views: Path, limit: int, keep_views: bool):
         self.writer, self.outputs, self.views, self.keep_views = writer, outputs, views, keep_views
@@ -256,19 +257,48 @@ class _Indexers:
         self._cancelled = False
         self._pool = ThreadPoolExecutor(max_workers=max(1, limit), thread_name_prefix="sitegen-pagefind")
         self.futures: list[tuple[Shard, Future]] = []
+        self._launched: list[tuple[Shard, subprocess.Popen]] = []  # started by launch(), not yet watched
 
     def submit(self, shards: list[Shard]) -> None:
+        self._watch_launched()
         self.futures += [(s, self._pool.submit(self._index, s)) for s in shards]
 
-    def _index(self, shard: Shard) -> str | None:
-        """Index one shard; the error text when Pagefind failed, None when it succeeded (or was cancelled)."""
-        view = self.views / (shard.name or "main")
-        _sync_view(self.writer, shard.pages, view)
+    def launch(self, shards: list[Shard]) -> None:
+        """Start Pagefind on these shards now, from the calling thread, and start no thread (the caller may
+        still fork worker processes); the next :meth:`submit` or :meth:`wait` watches them from the pool."""
+        for shard in shards:
+            try:
+                proc = self._start(shard)
+            except OSError as exc:  # reported by wait(), as from the pool
+                failed: Future = Future()
+                failed.set_exception(exc)
+                self.futures.append((shard, failed))
+                continue
+            if proc is not None:
+                self._launched.append((shard, proc))
+
+    def _watch_launched(self) -> None:
+        launched, self._launched = self._launched, []
+        self.futures += [(s, self._pool.submit(self._complete, s, proc)) for s, proc in launched]
+
+    def _start(self, shard: Shard) -> subprocess.Popen | None:
+        """Pagefind started on a view of the shard's pages (None when cancelled meanwhile)."""
+        _sync_view(self.writer, shard.pages, self.views / (shard.name or "main"))
         with self._lock:
             if self._cancelled:
                 return None
-            proc = _start_pagefind(view, self.outputs[shard.name])
+            proc = _start_pagefind(self.views / (shard.name or "main"), self.outputs[shard.name])
             self._procs.append(proc)
+            return proc
+
+    def _index(self, shard: Shard) -> str | None:
+        """Index one shard; the error text when Pagefind failed, None when it succeeded (or was cancelled)."""
+        proc = self._start(shard)
+        return None if proc is None else self._complete(shard, proc)
+
+    def _complete(self, shard: Shard, proc: subprocess.Popen) -> str | None:
+        """Wait for the shard's Pagefind and tidy its output (see :meth:`_index`)."""
+        view = self.views / (shard.name or "main")
         failure = _failure(proc)
         if self._cancelled:
             return None
@@ -282,6 +312,7 @@ class _Indexers:
 
     def wait(self) -> None:
         """Wait for every shard; the first failure stops the others (running ones are killed) and is raised."""
+        self._watch_launched()
         shard_of = {future: shard for shard, future in self.futures}
         pending = set(shard_of)
         while pending:
@@ -340,16 +371,18 @@ class Indexing:
 
     in_run_shard = staticmethod(in_run_shard)
 
-    def add(self, html_paths: Iterable[str]) -> None:
+    def add(self, html_paths: Iterable[str], *, now: bool = False) -> None:
         """Index the shards of these pages (each page's shard must be complete: all the site's pages
-        outside runs/, or all the run pages), unless a shard is unchanged since the previous build."""
+        outside runs/, or all the run pages), unless a shard is unchanged since the previous build.
+        ``now``: start their Pagefind processes from this thread and start no thread, so the caller may
+        still fork (they are watched from the next :meth:`add` or :meth:`finish`)."""
         paths = [p for p in html_paths if p.endswith(".html") and not p.startswith(PAGEFIND_DIR + "/")
                  and p not in self._indexed]
         self._indexed.update(paths)
         digests = {p: self.writer.manifest[p] for p in paths}
-        self._start([s for s in plan(digests) if s.pages], digests)
+        self._start([s for s in plan(digests) if s.pages], digests, now)
 
-    def _start(self, shards: list[Shard], digests: dict[str, str]) -> None:
+    def _start(self, shards: list[Shard], digests: dict[str, str], now: bool = False) -> None:
         writer = self.writer
         stale: list[Shard] = []
         for shard in shards:
@@ -369,7 +402,10 @@ class Indexing:
             if self._indexers is None:
                 self._indexers = _Indexers(writer, self.outputs, self.views or self.work / "view",
                                            _limit(self.jobs, MAX_INDEXERS), keep_views=self.views is not None)
-            self._indexers.submit(stale)
+            if now:
+                self._indexers.launch(stale)
+            else:
+                self._indexers.submit(stale)
 
     def finish(self) -> None:
         writer = self.writer

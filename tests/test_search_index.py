@@ -230,3 +230,38 @@ def test_a_failing_indexer_is_a_clear_error_and_stops_the_others(tmp_path, fake_
         pid = int(pid_file.read_text())
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_a_rebuild_starts_the_main_shard_before_the_run_pages_and_reports_its_failure(tmp_path, fake_pagefind,
+                                                                                    monkeypatch):
+    import sitegen.build as build_module
+
+    source = _source(tmp_path / "src")
+    site = build_site(source, tmp_path / "site").output
+    order: list[str] = []
+    real_launch, real_render = search_index._Indexers.launch, build_module._render_runs
+
+    def launch(self, shards):
+        order.append("launch " + ",".join(s.name or "main" for s in shards))
+        return real_launch(self, shards)
+
+    def render_runs(*args, **kwargs):
+        order.append("runs")
+        yield from real_render(*args, **kwargs)
+
+    monkeypatch.setattr(search_index._Indexers, "launch", launch)
+    monkeypatch.setattr(build_module, "_render_runs", render_runs)
+    write_run(source, "alpha", "a-run-3", name="Pangolin", params={"lr": 0.5})  # the experiment page changes
+    build_site(source, site)
+    assert order == ["launch main", "runs"]
+    # Pagefind that cannot even be started on the launched shard: a clear error, the previous site kept
+    order.clear()
+    fake_pagefind("exit 0\n").chmod(0o644)  # not executable (its version is the real one's, remembered)
+    search_index.pagefind_executable.cache_clear()
+    write_run(source, "alpha", "a-run-4", name="Okapi", params={"lr": 0.6})
+    with pytest.raises(SitegenError, match="the search index could not be built"):
+        build_site(source, site)
+    assert order == ["launch main", "runs"]
+    summaries = (site / "data" / "summaries" / "alpha.js").read_text()
+    assert "Pangolin" in summaries and "Okapi" not in summaries  # the site of the previous build
+    assert not (site / "runs" / "alpha" / "a-run-4").exists()

@@ -19,6 +19,7 @@ from .diagnostics import Diagnostic, Diagnostics, SitegenError
 from .export import feed, hf_card, run_files
 from .export import runs as runs_export
 from .export import summaries as summaries_export
+from .lineage import run_key
 from .model import Project
 from .monitoring import project_alerts
 from .cache import BuildCache, cache_file, digest_json, tree_digest
@@ -136,15 +137,18 @@ CHUNK = 16
 def _page_key(uid: str, prov: dict[str, Any] | None = None) -> str | None:
     """The cache key of a run's published files: a digest of everything they show. The run's folder (its
     digest) and the site-wide inputs (global key: theme, assets, site options, config) are in it, so the
-    provenance facts (``prov``, or made here) count without the reproduce script, made from those alone."""
+    provenance facts (``prov``, or made here) count without the reproduce script, made from those alone, and
+    with what the lineage drawing is made from rather than the drawing (laying it out is the slow part)."""
     project, facts = _JOB["project"], _JOB["facts"]
     run = project.runs[uid]
     if _JOB.get("cache") is None or uid not in project.run_digests:
         return None
+    url = urls.run(run.experiment, run.id)
     if prov is None:
-        prov = provenance_pages.run_provenance(facts, run, urls.run(run.experiment, run.id), script=False)
+        prov = provenance_pages.run_provenance(facts, run, url, script=False, draw=False)
     else:
-        prov = {**prov, "reproduce": None}
+        prov = {**prov, "reproduce": None,
+                "svg": provenance_pages.neighbourhood_svg(facts, run_key(uid), url, "lineage-run", draw=False)}
     exp = project.experiments[run.experiment]
     neighbours = [(u, project.runs[u].name) for u in [run.parent, *run.children] if u in project.runs]
     return digest_json([_JOB["global_key"], project.run_digests[uid], exp.slug, exp.title, exp.primary_metric,

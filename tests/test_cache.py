@@ -275,3 +275,19 @@ def test_a_run_taken_from_the_cache_is_redacted_as_when_it_was_read(tmp_path):
     assert "hunter2" not in page and "pa55word" not in page and "REDACTED" in page.upper()
     build(src, tmp_path / "cold", cache=False, search=False)
     assert tree_diff(site, tmp_path / "cold") == []
+
+
+def test_a_change_to_a_runs_lineage_drawing_renders_the_run_again(source, tmp_path, monkeypatch):
+    """The key of a run page holds what its lineage drawing is made from (not the drawing): a model renamed
+    relabels the drawing on its source runs' pages, so those are rendered again, and only those."""
+    site = tmp_path / "site"
+    build(source, site, jobs=1)
+    model = source / "models" / "churn" / "model.yaml"
+    model.write_text(model.read_text().replace("name: Churn classifier", "name: Churn scorer", 1))
+    rendered = count_renders(monkeypatch)
+    build(source, site, jobs=1)
+    sources = {f"{p.parent.name}/{p.name}" for p in (site / "runs").glob("*/*")
+               if "Churn scorer v" in (p / "index.html").read_text().partition('id="lineage-run"')[2]}
+    assert sources and set(rendered) == sources
+    build(source, tmp_path / "cold", cache=False)
+    assert tree_diff(site, tmp_path / "cold") == []

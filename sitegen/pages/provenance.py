@@ -67,7 +67,10 @@ def git_context(facts: Facts, relpath: str) -> dict[str, Any] | None:
 
 
 # -- lineage drawings -----------------------------------------------------------------------------
-def neighbourhood_svg(facts: Facts, key: str, page_url: str, svg_id: str) -> Markup:
+def neighbourhood_svg(facts: Facts, key: str, page_url: str, svg_id: str, *, draw: bool = True) -> Any:
+    """The lineage two steps around ``key``, drawn (empty when it has no neighbour). ``draw=False``: what
+    the drawing is made from instead (its graph, in order, and arguments), as plain data for a cache key:
+    laying a graph out is most of a drawing's cost, and the same data always gives the same drawing."""
     graph = facts.lineage.graph
     if key not in graph or not graph.degree(key):  # nothing up- or downstream: no drawing
         return Markup("")
@@ -77,6 +80,9 @@ def neighbourhood_svg(facts: Facts, key: str, page_url: str, svg_id: str) -> Mar
     keep = {key, *sub.predecessors(key), *sub.successors(key)}
     keep = {k for k in keep if sub.nodes[k]["node"].kind != RUN} | {key}
     drawn = collapse(sub, facts.project, keep=keep, limit=NEIGHBOURHOOD_LIMIT)
+    if not draw:
+        return [page_url, svg_id, key, [[k, vars(data["node"])] for k, data in drawn.nodes(data=True)],
+                [[a, b, data] for a, b, data in drawn.edges(data=True)]]
     return render_svg(drawn, page_url, svg_id=svg_id, focus=key, title="Lineage: two steps up- and downstream")
 
 
@@ -167,9 +173,11 @@ def _items(facts: Facts, run: Run, direction: str) -> list[dict[str, Any]]:
     return out
 
 
-def run_provenance(facts: Facts, run: Run, page_url: str, script: bool = True) -> dict[str, Any]:
-    """What the run page's provenance section shows. ``script=False`` leaves out the reproduce script (a
-    function of the run and the config alone), for a cache key that already covers both."""
+def run_provenance(facts: Facts, run: Run, page_url: str, script: bool = True, draw: bool = True) -> dict[str, Any]:
+    """What the run page's provenance section shows. For a cache key: ``script=False`` leaves out the
+    reproduce script (a function of the run and the config alone, which the key already covers);
+    ``draw=False`` gives what the lineage drawing is made from instead of the drawing (see
+    :func:`neighbourhood_svg`)."""
     project, lineage = facts.project, facts.lineage
     prov = run.provenance or {}
     code_in = prov.get("code") if isinstance(prov.get("code"), dict) else {}
@@ -226,7 +234,7 @@ def run_provenance(facts: Facts, run: Run, page_url: str, script: bool = True) -
                            for s, n in versions],
         "reproduce": reproduce,
         "prov_json": urls.run_prov(run.experiment, run.id),
-        "svg": neighbourhood_svg(facts, run_key(run.uid), page_url, "lineage-run"),
+        "svg": neighbourhood_svg(facts, run_key(run.uid), page_url, "lineage-run", draw=draw),
         "git": git_context(facts, run.file),
         "file": run.file,
     }

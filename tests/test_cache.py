@@ -291,3 +291,34 @@ def test_a_change_to_a_runs_lineage_drawing_renders_the_run_again(source, tmp_pa
     assert sources and set(rendered) == sources
     build(source, tmp_path / "cold", cache=False)
     assert tree_diff(site, tmp_path / "cold") == []
+
+
+_COUNT_RENDERS = """
+import sys
+from pathlib import Path
+import sitegen.build as b
+rendered = []
+real = b._render_run
+b._render_run = lambda uid, writer: (rendered.append(uid), real(uid, writer))[1]
+b.build(Path(sys.argv[1]), Path(sys.argv[2]), jobs=1, search=False)
+print(len(rendered))
+"""
+
+
+def test_run_page_keys_do_not_depend_on_the_process(source, tmp_path):
+    """Keys made in another process (another string hash seed, so other set orders) still match: a
+    rebuild after one edit renders that run alone."""
+    import os
+    import subprocess
+    import sys
+
+    def build_in_process(seed: int) -> int:
+        proc = subprocess.run([sys.executable, "-c", _COUNT_RENDERS, str(source), str(tmp_path / "site")],
+                              capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": str(seed)})
+        assert proc.returncode == 0, proc.stderr
+        return int(proc.stdout.split()[-1])
+
+    assert build_in_process(1) == len(list((source / "runs").glob("*/*/run.yaml")))
+    run_yaml = sorted((source / "runs" / "churn").glob("*/run.yaml"))[3]
+    run_yaml.write_text(run_yaml.read_text().replace("user: ", "user: someone-", 1))
+    assert build_in_process(2) == 1

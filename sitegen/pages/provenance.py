@@ -69,8 +69,9 @@ def git_context(facts: Facts, relpath: str) -> dict[str, Any] | None:
 # -- lineage drawings -----------------------------------------------------------------------------
 def neighbourhood_svg(facts: Facts, key: str, page_url: str, svg_id: str, *, draw: bool = True) -> Any:
     """The lineage two steps around ``key``, drawn (empty when it has no neighbour). ``draw=False``: what
-    the drawing is made from instead (its graph, in order, and arguments), as plain data for a cache key:
-    laying a graph out is most of a drawing's cost, and the same data always gives the same drawing."""
+    the drawing is made from instead (its nodes and edges, sorted, and its arguments), as plain data for a
+    cache key: laying a graph out is most of a drawing's cost, and the same data gives the same drawing
+    (the layout does not depend on the order the graph was made in, which follows set order)."""
     graph = facts.lineage.graph
     if key not in graph or not graph.degree(key):  # nothing up- or downstream: no drawing
         return Markup("")
@@ -81,8 +82,8 @@ def neighbourhood_svg(facts: Facts, key: str, page_url: str, svg_id: str, *, dra
     keep = {k for k in keep if sub.nodes[k]["node"].kind != RUN} | {key}
     drawn = collapse(sub, facts.project, keep=keep, limit=NEIGHBOURHOOD_LIMIT)
     if not draw:
-        return [page_url, svg_id, key, [[k, vars(data["node"])] for k, data in drawn.nodes(data=True)],
-                [[a, b, data] for a, b, data in drawn.edges(data=True)]]
+        return [page_url, svg_id, key, sorted([k, vars(data["node"])] for k, data in drawn.nodes(data=True)),
+                sorted([a, b, data] for a, b, data in drawn.edges(data=True))]
     return render_svg(drawn, page_url, svg_id=svg_id, focus=key, title="Lineage: two steps up- and downstream")
 
 

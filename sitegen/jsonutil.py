@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from json.encoder import encode_basestring  # C, as json.dumps(ensure_ascii=False) uses it
 from typing import Any
 
 # Characters that could end a <script> element or start an HTML comment / CDATA section.
@@ -48,9 +49,11 @@ def dumps_lines(obj: dict[str, Any], *, default: Any = _default, allow_nan: bool
     each key of ``obj`` starts a line, and the items of a list or dict under it are a line each, written
     compactly. Encoded by ``json``'s C encoder (an ``indent`` makes it fall back to pure Python, several times
     slower on a site's tables), and a changed run changes only its own line."""
-    def compact(value: Any) -> str:
-        return json.dumps(value, sort_keys=True, ensure_ascii=False, allow_nan=allow_nan, default=default,
-                          separators=(",", ":"))
+    encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False, allow_nan=allow_nan, default=default,
+                              separators=(",", ":")).encode
+
+    def compact(value: Any) -> str:  # what json.dumps with these options writes, a string straight by C
+        return encode_basestring(value) if type(value) is str else encode(value)
 
     lines = []
     for key in sorted(obj):

@@ -100,12 +100,23 @@ def _shard_of(relpath: str) -> str | None:
 @cache
 def pagefind_executable() -> str:
     """The Pagefind binary (from the pagefind package, or PAGEFIND_BINARY_PATH), run directly: going
-    through ``python -m pagefind`` costs a Python start-up (0.1 s) per shard."""
-    try:
-        from pagefind.service import get_executable
-    except ImportError:
-        get_executable = None
-    binary = get_executable() if get_executable is not None else None
+    through ``python -m pagefind`` costs a Python start-up (0.1 s) per shard. Looked up as the package's
+    ``pagefind.service.get_executable`` does, asking the binary packages first: ``pagefind.service``
+    itself imports asyncio and more (12 ms)."""
+    binary = None
+    if os.environ.get("PAGEFIND_BINARY_PATH") is None:
+        for package in ("pagefind_bin_extended", "pagefind_bin"):
+            try:
+                binary = __import__(package).get_executable()
+                break
+            except (ImportError, OSError):
+                continue
+    if binary is None:
+        try:
+            from pagefind.service import get_executable
+        except ImportError:
+            get_executable = None
+        binary = get_executable() if get_executable is not None else None
     if binary is None:
         raise SitegenError("the search index needs the Pagefind binary, which was not found (pip install "
                            "'pagefind[extended]'); or build with search turned off (--no-search)")
@@ -121,6 +132,32 @@ def pagefind_version() -> str:
     except (OSError, subprocess.SubprocessError) as exc:
         raise SitegenError(f"cannot run the Pagefind binary {pagefind_executable()}: {exc}") from None
     return out.stdout.strip().rpartition(" ")[2] or "unknown"
+
+
+def known_version(memo: Path | None) -> str:
+    """:func:`pagefind_version`, remembered in the file ``memo`` by the binary's path, size and modification
+    time, so a build does not run the binary only to ask (20 ms)."""
+    if memo is None:
+        return pagefind_version()
+    exe = pagefind_executable()
+    try:
+        st = os.stat(exe)
+    except OSError:
+        return pagefind_version()
+    binary = [exe, st.st_size, st.st_mtime_ns]
+    try:
+        data = json.loads(memo.read_text("utf-8"))
+        if isinstance(data, dict) and data.get("binary") == binary and isinstance(data.get("version"), str):
+            return data["version"]
+    except (OSError, ValueError):
+        pass
+    version = pagefind_version()
+    try:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        memo.write_text(json.dumps({"binary": binary, "version": version}) + "\n", "utf-8")
+    except OSError:
+        pass
+    return version
 
 
 def _clean_env() -> dict[str, str]:
@@ -357,7 +394,7 @@ class Indexing:
         """``views``: a folder kept between builds for the shards' page views (see :func:`_sync_view`);
         without it they are made in a temporary folder each build."""
         self.writer, self.jobs, self.views = writer, jobs, views
-        self.version = pagefind_version()
+        self.version = known_version(views.parent / "pagefind-version.json" if views is not None else None)
         self.shards: list[Shard] = []
         self.keys: dict[str, str] = {}
         self.carried: dict[str, dict[str, str]] = {}

@@ -265,3 +265,18 @@ def test_a_rebuild_starts_the_main_shard_before_the_run_pages_and_reports_its_fa
     summaries = (site / "data" / "summaries" / "alpha.js").read_text()
     assert "Pangolin" in summaries and "Okapi" not in summaries  # the site of the previous build
     assert not (site / "runs" / "alpha" / "a-run-4").exists()
+
+
+def test_pagefinds_version_is_remembered_by_the_binarys_identity(tmp_path, fake_pagefind, monkeypatch):
+    memo = tmp_path / "cache" / "pagefind-version.json"
+    fake = fake_pagefind("exit 0\n")
+    assert search_index.known_version(memo) == "0.0.0-test" and memo.is_file()
+    real = search_index.pagefind_version
+    monkeypatch.setattr(search_index, "pagefind_version", lambda: pytest.fail("the binary was run again"))
+    assert search_index.known_version(memo) == "0.0.0-test"  # the same binary: not run
+    monkeypatch.setattr(search_index, "pagefind_version", real)
+    fake.write_text(fake.read_text().replace("0.0.0-test", "0.0.10-test"))  # an upgrade: another size
+    search_index.pagefind_version.cache_clear()
+    assert search_index.known_version(memo) == "0.0.10-test"
+    memo.write_text("{damaged")
+    assert search_index.known_version(memo) == "0.0.10-test"

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from . import diff, fastpath, urls, versions
+from . import diff, fastpath, markup, urls, versions
 from . import headers
 from . import search as site_search
 from .config import load_config
@@ -297,6 +297,27 @@ def _fewer_collections() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
+def _renderer_versions() -> list[str]:
+    """The libraries whose output a cached record holds (templates, Markdown, sanitizer): part of the build
+    cache's scope, so an upgrade (a sanitizer fix above all) makes the next build cold."""
+    import jinja2
+
+    return [f"jinja2 {jinja2.__version__}", *markup.versions()]
+
+
+@contextlib.contextmanager
+def _markdown_memo(build_cache: BuildCache) -> Iterator[None]:
+    """Markdown rendered by the previous build is reused (see :class:`sitegen.markup.Memo`), and what this
+    build rendered is saved with the build cache for the next."""
+    memo = markup.Memo(build_cache.markup)
+    build_cache.new_markup = memo.used
+    markup.use_memo(memo)
+    try:
+        yield
+    finally:
+        markup.use_memo(None)
+
+
 def build(source: str | Path = ".", output: str | Path | None = None, *, base_url: str | None = None,
           strict: bool = False, jobs: int | None = None, quiet: bool = True,
           progress: Callable[[int, int], None] | None = None, version: str | None = None,
@@ -335,11 +356,13 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
         unchanged = fastpath.unchanged(prepared, output, strict=strict, started=started)
         if unchanged is not None:
             return unchanged  # type: ignore[return-value]  # same fields as a BuildResult
-    with _fewer_collections():
+    with _fewer_collections(), contextlib.ExitStack() as stack:
         out_hint = Path(output) if output is not None else source / load_config(source, Diagnostics()).output
-        build_cache = BuildCache(cache_file(out_hint), cache_scope(source, base_url,
-                                                                   version_context.name if version_context else None)) \
+        build_cache = BuildCache(cache_file(out_hint), cache_scope(
+            source, base_url, version_context.name if version_context else None, _renderer_versions())) \
             if cache else None
+        if build_cache is not None:
+            stack.enter_context(_markdown_memo(build_cache))
         timings: dict[str, float] = {}
         mark = time.perf_counter()
 

@@ -160,6 +160,8 @@ class BuildCache:
         self.pages: dict[str, dict[str, Any]] = {}
         self.new_runs: dict[str, dict[str, Any]] = {}
         self.new_pages: dict[str, dict[str, Any]] = {}
+        self.markup: dict[str, str] = {}  # rendered Markdown by key (see sitegen.markup.Memo)
+        self.new_markup: dict[str, str] = {}
         self._lines: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}  # each record read, and its line
         if path is not None:
             self._read()
@@ -174,16 +176,18 @@ class BuildCache:
             return
         runs: dict[str, dict[str, Any]] = {}
         pages: dict[str, dict[str, Any]] = {}
+        markup: dict[str, str] = {}
+        stores = {"run": runs, "page": pages, "markup": markup}
         for line in lines[1:]:
             if not line:
                 continue
             try:
                 kind, uid, record = json.loads(line)
-            except (ValueError, TypeError):
+                stores[kind][uid] = record
+            except (ValueError, TypeError, KeyError):
                 return  # a damaged cache is no cache: the build is cold
-            (runs if kind == "run" else pages)[uid] = record
             self._lines[(kind, uid)] = (record, line)
-        self.runs, self.pages = runs, pages
+        self.runs, self.pages, self.markup = runs, pages, markup
 
     def run(self, uid: str, digest: str) -> dict[str, Any] | None:
         record = self.runs.get(uid)
@@ -200,7 +204,7 @@ class BuildCache:
         if self.path is None:
             return
         out = [json.dumps({"format": FORMAT, "scope": self.scope})]
-        for kind, records in (("run", self.new_runs), ("page", self.new_pages)):
+        for kind, records in (("run", self.new_runs), ("page", self.new_pages), ("markup", self.new_markup)):
             for uid, record in records.items():
                 known = self._lines.get((kind, uid))
                 # key order is kept: cached run data must come back exactly as the YAML file had it

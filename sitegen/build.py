@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from . import diff, fastpath, markup, urls, versions
+from . import diff, fastpath, lineage_svg, markup, urls, versions
 from . import headers
 from . import search as site_search
 from .config import load_config
@@ -306,16 +306,16 @@ def _renderer_versions() -> list[str]:
 
 
 @contextlib.contextmanager
-def _markdown_memo(build_cache: BuildCache) -> Iterator[None]:
-    """Markdown rendered by the previous build is reused (see :class:`sitegen.markup.Memo`), and what this
-    build rendered is saved with the build cache for the next."""
-    memo = markup.Memo(build_cache.markup)
-    build_cache.new_markup = memo.used
-    markup.use_memo(memo)
+def _memos(build_cache: BuildCache) -> Iterator[None]:
+    """Markdown rendered and lineage drawn by the previous build are reused, and what this build made is
+    saved with the build cache for the next (see :class:`sitegen.cache.Memo`)."""
+    markup.use_memo(build_cache.memos["markup"])
+    lineage_svg.use_memo(build_cache.memos["svg"])
     try:
         yield
     finally:
         markup.use_memo(None)
+        lineage_svg.use_memo(None)
 
 
 def build(source: str | Path = ".", output: str | Path | None = None, *, base_url: str | None = None,
@@ -362,7 +362,7 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
             source, base_url, version_context.name if version_context else None, _renderer_versions())) \
             if cache else None
         if build_cache is not None:
-            stack.enter_context(_markdown_memo(build_cache))
+            stack.enter_context(_memos(build_cache))
         timings: dict[str, float] = {}
         mark = time.perf_counter()
 

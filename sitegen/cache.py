@@ -16,7 +16,7 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from . import __version__
 
@@ -112,7 +112,7 @@ class DigestMemo:
             pass
 
 
-def tree_digest(directory: Path, parts: dict[str, str] | None = None, depth: int = 0,
+def tree_digest(directory: Path | str, parts: dict[str, str] | None = None, depth: int = 0,
                 memo: DigestMemo | None = None) -> str:
     """A digest of every file (path, size, content) below ``directory``; symlinks count by name only.
 
@@ -134,7 +134,7 @@ def tree_digest(directory: Path, parts: dict[str, str] | None = None, depth: int
                 entries.append(f"link {rel}")
             elif entry.is_dir(follow_symlinks=False):
                 if parts is not None and level + 1 == depth:
-                    sub = parts[rel] = tree_digest(Path(entry.path), memo=memo)
+                    sub = parts[rel] = tree_digest(entry.path, memo=memo)  # a str: no Path made a folder
                     entries.append(f"tree {rel} {sub}")
                 else:
                     walk(entry.path, rel + "/", level + 1)
@@ -150,6 +150,26 @@ def tree_digest(directory: Path, parts: dict[str, str] | None = None, depth: int
     return digest_bytes("\n".join(entries).encode("utf-8", "surrogateescape"))
 
 
+class Memo:
+    """Values made from their key alone (rendered Markdown, lineage drawings), kept between builds in the
+    build cache, whose scope holds sitegen's code and the versions of the libraries that make them:
+    ``known`` is what the previous build kept, ``used`` what this build made or reused, for the next."""
+
+    def __init__(self, known: dict[str, str]):
+        self.known: dict[str, str] = known
+        self.used: dict[str, str] = {}
+
+    def get(self, key: str, make: Callable[[], str]) -> str:
+        value = self.known.get(key)
+        if value is None:
+            value = make()
+        self.used[key] = value
+        return value
+
+
+MEMO_KINDS = ("markup", "svg")
+
+
 class BuildCache:
     """Run records (what loading a run found) and page records (what rendering a run wrote)."""
 
@@ -160,8 +180,7 @@ class BuildCache:
         self.pages: dict[str, dict[str, Any]] = {}
         self.new_runs: dict[str, dict[str, Any]] = {}
         self.new_pages: dict[str, dict[str, Any]] = {}
-        self.markup: dict[str, str] = {}  # rendered Markdown by key (see sitegen.markup.Memo)
-        self.new_markup: dict[str, str] = {}
+        self.memos: dict[str, Memo] = {kind: Memo({}) for kind in MEMO_KINDS}
         self._lines: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}  # each record read, and its line
         if path is not None:
             self._read()
@@ -176,8 +195,8 @@ class BuildCache:
             return
         runs: dict[str, dict[str, Any]] = {}
         pages: dict[str, dict[str, Any]] = {}
-        markup: dict[str, str] = {}
-        stores = {"run": runs, "page": pages, "markup": markup}
+        memos: dict[str, dict[str, str]] = {kind: {} for kind in MEMO_KINDS}
+        stores = {"run": runs, "page": pages, **memos}
         for line in lines[1:]:
             if not line:
                 continue
@@ -187,7 +206,8 @@ class BuildCache:
             except (ValueError, TypeError, KeyError):
                 return  # a damaged cache is no cache: the build is cold
             self._lines[(kind, uid)] = (record, line)
-        self.runs, self.pages, self.markup = runs, pages, markup
+        self.runs, self.pages = runs, pages
+        self.memos = {kind: Memo(known) for kind, known in memos.items()}
 
     def run(self, uid: str, digest: str) -> dict[str, Any] | None:
         record = self.runs.get(uid)
@@ -204,7 +224,8 @@ class BuildCache:
         if self.path is None:
             return
         out = [json.dumps({"format": FORMAT, "scope": self.scope})]
-        for kind, records in (("run", self.new_runs), ("page", self.new_pages), ("markup", self.new_markup)):
+        for kind, records in (("run", self.new_runs), ("page", self.new_pages),
+                              *((kind, memo.used) for kind, memo in self.memos.items())):
             for uid, record in records.items():
                 known = self._lines.get((kind, uid))
                 # key order is kept: cached run data must come back exactly as the YAML file had it

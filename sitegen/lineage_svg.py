@@ -9,6 +9,7 @@ label is escaped. The drawing is meant to be inlined in a page, so the theme's C
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import networkx as nx
 from grandalf.graphs import Edge, Vertex, graph_core
@@ -16,6 +17,7 @@ from grandalf.layouts import SugiyamaLayout
 from markupsafe import Markup, escape
 
 from . import urls
+from .cache import Memo, digest_json
 from .lineage import Node
 
 NODE_H = 38  # px, two text lines
@@ -148,11 +150,35 @@ KIND_LABELS = {"run": "run", "dataset": "dataset", "data": "data", "model-versio
                "cluster": "group"}
 
 
+def describe(graph: nx.DiGraph) -> list[Any]:
+    """What a drawing of ``graph`` is made from, as plain data: its nodes and edges, sorted (the layout
+    does not depend on the order the graph was built in, which can follow set order)."""
+    return [sorted([k, vars(data["node"])] for k, data in graph.nodes(data=True)),
+            sorted([a, b, data] for a, b, data in graph.edges(data=True))]
+
+
+_memo: Memo | None = None
+
+
+def use_memo(memo: Memo | None) -> None:
+    """Keep drawings in ``memo`` (a :class:`sitegen.cache.Memo` of the build cache), or not (None): the
+    same graph, page and arguments give the same drawing, and laying a graph out is the slow part."""
+    global _memo
+    _memo = memo
+
+
 def render_svg(graph: nx.DiGraph, page_url: str, *, svg_id: str, focus: str | None = None,
                title: str = "Lineage") -> Markup:
     """The graph as an inline ``<svg>`` whose links are relative to ``page_url``."""
     if graph.number_of_nodes() == 0:
         return Markup("")
+    if _memo is None:
+        return Markup(_draw(graph, page_url, svg_id, focus, title))
+    key = digest_json([describe(graph), page_url, svg_id, focus, title])
+    return Markup(_memo.get(key, lambda: _draw(graph, page_url, svg_id, focus, title)))
+
+
+def _draw(graph: nx.DiGraph, page_url: str, svg_id: str, focus: str | None, title: str) -> str:
     lay = layout(graph)
     sid = escape(svg_id)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="lineage-svg" id="{sid}" role="group" '
@@ -187,4 +213,4 @@ def render_svg(graph: nx.DiGraph, page_url: str, *, svg_id: str, focus: str | No
         else:
             out.append(f'<g class="{cls}">{inner}</g>')
     out.append("</g></svg>")
-    return Markup("".join(out))
+    return "".join(out)

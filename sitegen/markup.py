@@ -17,6 +17,8 @@ from markdown.extensions.toc import TocExtension
 import nh3
 from markupsafe import Markup
 
+from .cache import Memo
+
 # Extensions as classes: named by strings, Markdown looks each name up among every installed package's
 # entry points first (14 ms a process).
 _EXTENSIONS = (TableExtension, FencedCodeExtension, SaneListExtension, DefListExtension, AbbrExtension,
@@ -84,25 +86,13 @@ def render(text: str | None, base: str | None = None, level: int = 3) -> Markup:
     return _render(str(text), base, level)
 
 
-class Memo:
-    """Rendered Markdown kept between builds (in the build cache, whose scope holds sitegen's code and the
-    Markdown and nh3 versions): ``known`` is what the previous build kept, ``used`` collects what this
-    build rendered or reused, for the next one. Model cards are mostly the same from build to build, and
-    rendering them was a twentieth of a one-run rebuild."""
-
-    def __init__(self, known: dict[str, str]):
-        self.known, self.used = known, {}
-
-    @staticmethod
-    def key(text: str, base: str | None, level: int) -> str:
-        return hashlib.blake2b(f"{level}\0{base}\0{text}".encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-
-
 _memo: Memo | None = None
 
 
 def use_memo(memo: Memo | None) -> None:
-    """Render through ``memo`` from now on (None: no memo); the in-process cache is emptied."""
+    """Render through ``memo`` (a :class:`sitegen.cache.Memo` kept by the build cache) from now on, or
+    without one (None); the in-process cache is emptied. Model cards are mostly the same from build to
+    build, and rendering them again was a twentieth of a one-run rebuild."""
     global _memo
     _memo = memo
     _render.cache_clear()
@@ -116,14 +106,13 @@ def versions() -> list[str]:
 @functools.lru_cache(maxsize=4096)
 def _render(text: str, base: str | None, level: int) -> Markup:
     """:func:`render`, remembered: the same card section or note often appears on several pages."""
-    memo = _memo
-    key = memo.key(text, base, level) if memo is not None else ""
-    html = memo.known.get(key) if memo is not None else None
-    if html is None:
-        html = sanitize(_converter(level).reset().convert(text), base)
-    if memo is not None:
-        memo.used[key] = html
-    return Markup(html)
+    def make() -> str:
+        return sanitize(_converter(level).reset().convert(text), base)
+
+    if _memo is None:
+        return Markup(make())
+    key = hashlib.blake2b(f"{level}\0{base}\0{text}".encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    return Markup(_memo.get(key, make))
 
 
 _DOC_TAGS = set(nh3.ALLOWED_TAGS) | {"style"}

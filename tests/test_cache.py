@@ -358,3 +358,28 @@ def test_rendered_markdown_is_kept_for_the_next_build_and_a_library_upgrade_make
     assert len(converted) > 2
     build(source, tmp_path / "cold", cache=False, search=False)
     assert tree_diff(site, tmp_path / "cold") == []
+
+
+def test_lineage_drawings_are_kept_for_the_next_build(source, tmp_path, monkeypatch):
+    from sitegen import lineage_svg
+
+    site = tmp_path / "site"
+    build(source, site, search=False, jobs=1)  # (what worker processes draw is not kept: run pages' own)
+    laid_out: list[int] = []
+    real = lineage_svg.layout
+
+    def layout(graph):
+        laid_out.append(graph.number_of_nodes())
+        return real(graph)
+
+    monkeypatch.setattr(lineage_svg, "layout", layout)
+    run_yaml = sorted((source / "runs" / "churn").glob("*/run.yaml"))[3]
+    run_yaml.write_text(run_yaml.read_text().replace("user: ", "user: someone-", 1))
+    build(source, site, search=False, jobs=1)
+    assert laid_out == []  # every drawing (lineage page, model versions, datasets, the run) was kept
+    model = source / "models" / "churn" / "model.yaml"
+    model.write_text(model.read_text().replace("name: Churn classifier", "name: Churn scorer", 1))
+    build(source, site, search=False, jobs=1)
+    assert laid_out  # relabelled: drawn again
+    build(source, tmp_path / "cold", cache=False, search=False)
+    assert tree_diff(site, tmp_path / "cold") == []

@@ -18,7 +18,7 @@ from .. import urls
 from ..gitinfo import Commit, GitInfo, commit_url, read_git, web_repo
 from ..integrity import ArtifactCheck, check_artifacts
 from ..lineage import DATASET, MODEL, RUN, Lineage, build_lineage, collapse, data_key, model_key, run_key
-from ..lineage_svg import render_svg
+from ..lineage_svg import describe, render_svg
 from ..model import Project, Run
 from ..reproduce import default_run_files, reproduce_script
 from . import Page
@@ -82,8 +82,7 @@ def neighbourhood_svg(facts: Facts, key: str, page_url: str, svg_id: str, *, dra
     keep = {k for k in keep if sub.nodes[k]["node"].kind != RUN} | {key}
     drawn = collapse(sub, facts.project, keep=keep, limit=NEIGHBOURHOOD_LIMIT)
     if not draw:
-        return [page_url, svg_id, key, sorted([k, vars(data["node"])] for k, data in drawn.nodes(data=True)),
-                sorted([a, b, data] for a, b, data in drawn.edges(data=True))]
+        return [page_url, svg_id, key, *describe(drawn)]
     return render_svg(drawn, page_url, svg_id=svg_id, focus=key, title="Lineage: two steps up- and downstream")
 
 

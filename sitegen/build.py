@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from . import diff, fastpath, lineage_svg, markup, urls, versions
+from . import diff, fastpath, markup, urls, versions
 from . import headers
 from . import search as site_search
 from .config import load_config
@@ -22,7 +22,7 @@ from .export import summaries as summaries_export
 from .lineage import run_key
 from .model import Project
 from .monitoring import project_alerts
-from .cache import BuildCache, cache_file, digest_json, tree_digest
+from .cache import BuildCache, cache_file, digest_json, memos, merge_fresh, take_fresh, tree_digest
 from .cache import scope as cache_scope
 from .output import BuildLock, SiteWriter, check_output, fingerprint
 from .pages import Page, compare, dashboard, datasets, experiment, models, notfound
@@ -189,15 +189,16 @@ def _render_run(uid: str, writer: SiteWriter) -> tuple[Page, dict[str, Any]]:
     return Page(**light), {"key": key, "files": part.manifest, "bytes": part.bytes, "page": light}
 
 
-def _render_chunk(uids: list[str]) -> tuple[list[tuple[str, Page, dict[str, Any]]], dict[str, Any]]:
+def _render_chunk(uids: list[str]) -> tuple[list[tuple[str, Page, dict[str, Any]]], dict[str, Any], dict[str, Any]]:
     part = _JOB["writer"].child()
     done = [(uid, *_render_run(uid, part)) for uid in uids]
-    return done, part.part()
+    return done, part.part(), take_fresh()
 
 
 def _worker_init() -> None:
     """In a forked worker: let go of the build lock (so a killed build frees it at once) and die with the
     parent (Linux), so no orphan keeps writing into a staging directory the next build cleans up."""
+    take_fresh()  # what the parent's memos hold so far is the parent's to keep
     lock_fd = _JOB.get("lock_fd")
     if lock_fd is not None:
         try:
@@ -246,8 +247,9 @@ def _render_runs(project: Project, renderer: "Renderer", facts: Any, writer: Sit
         chunks = [uids[i:i + CHUNK] for i in range(0, len(uids), CHUNK)]
         renderer.load_templates()
         with multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_init) as pool:
-            for done, part in pool.imap_unordered(_render_chunk, chunks):
+            for done, part, fresh in pool.imap_unordered(_render_chunk, chunks):
                 writer.merge(part)
+                merge_fresh(fresh)
                 for uid, page, record in done:
                     keep(uid, record)
                     yield page
@@ -305,19 +307,6 @@ def _renderer_versions() -> list[str]:
     return [f"jinja2 {jinja2.__version__}", *markup.versions()]
 
 
-@contextlib.contextmanager
-def _memos(build_cache: BuildCache) -> Iterator[None]:
-    """Markdown rendered and lineage drawn by the previous build are reused, and what this build made is
-    saved with the build cache for the next (see :class:`sitegen.cache.Memo`)."""
-    markup.use_memo(build_cache.memos["markup"])
-    lineage_svg.use_memo(build_cache.memos["svg"])
-    try:
-        yield
-    finally:
-        markup.use_memo(None)
-        lineage_svg.use_memo(None)
-
-
 def build(source: str | Path = ".", output: str | Path | None = None, *, base_url: str | None = None,
           strict: bool = False, jobs: int | None = None, quiet: bool = True,
           progress: Callable[[int, int], None] | None = None, version: str | None = None,
@@ -362,7 +351,8 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
             source, base_url, version_context.name if version_context else None, _renderer_versions())) \
             if cache else None
         if build_cache is not None:
-            stack.enter_context(_memos(build_cache))
+            markup.forget()
+            stack.enter_context(memos(build_cache))
         timings: dict[str, float] = {}
         mark = time.perf_counter()
 
@@ -390,7 +380,14 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
             facts = provenance_pages.gather(project)  # lineage graph, one git log pass, integrity checks
             lap("facts")
             renderer.site["version"] = version_context.site_context() if version_context else None
-            finish_exports, indexing = _start_exports(project, writer), None
+            # A rebuild with search (the build cache knows pages) carries most run pages over, and Pagefind
+            # then takes more of the other cores than the pages take of this one: the data exports are made
+            # here, after the pages, and only PROV beside them. A cold build makes both groups beside its
+            # run pages' processes.
+            early = search and build_cache is not None and bool(build_cache.pages)
+            here = (_data_exports,) if early else ()
+            finish_exports = _start_exports(project, writer, [g for g in EXPORT_GROUPS if g not in here])
+            indexing = None
             try:
                 site_pages = _site_pages(project, facts, version_context)
                 total, done = len(site_pages) + len(project.runs), 0
@@ -404,7 +401,6 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
                 # A rebuild carries most run pages over: the other pages are written first, so that their
                 # search shard is indexed while the runs are checked and the changed ones rendered. (Pagefind
                 # is only started here: the indexing threads start after any worker process is forked.)
-                early = search and build_cache is not None and bool(build_cache.pages)
                 if early:
                     _write_pages(site_pages, facts, renderer, writer, advance)
                     indexing = _start_search_index(writer, jobs, cache_file(out).parent / "search-views")
@@ -431,6 +427,8 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
                     lap("site_pages")
                     if indexing is not None:
                         indexing.add(writer.manifest)  # the main shard: every other page
+                for group in here:
+                    group(project, writer)
                 _page_exports(config, renderer, writer, all_pages, version_context)
                 finish_exports()
                 finish_exports = None
@@ -502,26 +500,27 @@ def _exports_process(conn: Any, group: Callable[[Project, SiteWriter], None]) ->
     try:
         part = _JOB["writer"].child()
         group(_JOB["project"], part)
-        conn.send(("ok", part.part()))
+        conn.send(("ok", (part.part(), take_fresh())))
     except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
         conn.send(("error", exc))
     finally:
         conn.close()
 
 
-def _start_exports(project: Project, writer: SiteWriter) -> Callable[[], None]:
+def _start_exports(project: Project, writer: SiteWriter,
+                   groups: Iterable[Callable[[Project, SiteWriter], None]] = EXPORT_GROUPS) -> Callable[[], None]:
     """Start writing the project's exports beside the pages (forked processes, one an export group, so
     they take no time of the pages when a core is free); returns the function that waits for them and adds
     them to the site (in group order, so the result does not depend on which ends first)."""
     if "fork" not in multiprocessing.get_all_start_methods():
         def write_all() -> None:
-            for group in EXPORT_GROUPS:
+            for group in groups:
                 group(project, writer)
         return write_all
     ctx = multiprocessing.get_context("fork")
     _JOB.update(project=project, writer=writer)
     running = []
-    for group in EXPORT_GROUPS:
+    for group in groups:
         receive, send = ctx.Pipe(duplex=False)
         proc = ctx.Process(target=_exports_process, args=(send, group), daemon=True)
         proc.start()
@@ -541,8 +540,9 @@ def _start_exports(project: Project, writer: SiteWriter) -> Callable[[], None]:
             if status == "error":
                 raise value
             parts.append(value)
-        for part in parts:
+        for part, fresh in parts:
             writer.merge(part)
+            merge_fresh(fresh)
 
     def cancel() -> None:  # the build failed meanwhile
         for proc, _receive in running:

@@ -10,13 +10,14 @@ between CI runs (see the README) and deleted at any time (the next build is then
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import os
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from . import __version__
 
@@ -158,16 +159,51 @@ class Memo:
     def __init__(self, known: dict[str, str]):
         self.known: dict[str, str] = known
         self.used: dict[str, str] = {}
+        self.fresh: dict[str, str] = {}  # used since take_fresh() last ran: what a worker process sends back
 
     def get(self, key: str, make: Callable[[], str]) -> str:
         value = self.known.get(key)
         if value is None:
             value = make()
         self.used[key] = value
+        self.fresh[key] = value
         return value
 
 
-MEMO_KINDS = ("markup", "svg")
+MEMO_KINDS = ("markup", "svg", "yaml")
+_active: dict[str, Memo] = {}
+
+
+def memo(kind: str) -> Memo | None:
+    """The memo of ``kind`` the running build keeps (see :func:`memos`), or None outside a cached build."""
+    return _active.get(kind)
+
+
+def take_fresh() -> dict[str, dict[str, str]]:
+    """What this process's memos were asked for since the last call: a process forked by the build sends it
+    back with its work (see :func:`merge_fresh`), so what workers made is kept too."""
+    out = {kind: m.fresh for kind, m in _active.items() if m.fresh}
+    for m in _active.values():
+        m.fresh = {}
+    return out
+
+
+def merge_fresh(fresh: dict[str, dict[str, str]]) -> None:
+    """Count what a worker process's memos were asked for as used by this build."""
+    for kind, entries in fresh.items():
+        if kind in _active:
+            _active[kind].used.update(entries)
+
+
+@contextlib.contextmanager
+def memos(build_cache: "BuildCache") -> Iterator[None]:
+    """While a build runs: what the previous build made from a key alone (Markdown rendered, lineage drawn,
+    YAML written) is reused, and what this build makes is saved with the build cache for the next."""
+    _active.update(build_cache.memos)
+    try:
+        yield
+    finally:
+        _active.clear()
 
 
 class BuildCache:
@@ -225,7 +261,7 @@ class BuildCache:
             return
         out = [json.dumps({"format": FORMAT, "scope": self.scope})]
         for kind, records in (("run", self.new_runs), ("page", self.new_pages),
-                              *((kind, memo.used) for kind, memo in self.memos.items())):
+                              *((kind, dict(sorted(memo.used.items()))) for kind, memo in self.memos.items())):
             for uid, record in records.items():
                 known = self._lines.get((kind, uid))
                 # key order is kept: cached run data must come back exactly as the YAML file had it

@@ -16,8 +16,7 @@ from grandalf.graphs import Edge, Vertex, graph_core
 from grandalf.layouts import SugiyamaLayout
 from markupsafe import Markup, escape
 
-from . import urls
-from .cache import Memo, digest_json
+from . import cache, urls
 from .lineage import Node
 
 NODE_H = 38  # px, two text lines
@@ -157,25 +156,16 @@ def describe(graph: nx.DiGraph) -> list[Any]:
             sorted([a, b, data] for a, b, data in graph.edges(data=True))]
 
 
-_memo: Memo | None = None
-
-
-def use_memo(memo: Memo | None) -> None:
-    """Keep drawings in ``memo`` (a :class:`sitegen.cache.Memo` of the build cache), or not (None): the
-    same graph, page and arguments give the same drawing, and laying a graph out is the slow part."""
-    global _memo
-    _memo = memo
-
-
 def render_svg(graph: nx.DiGraph, page_url: str, *, svg_id: str, focus: str | None = None,
                title: str = "Lineage") -> Markup:
     """The graph as an inline ``<svg>`` whose links are relative to ``page_url``."""
     if graph.number_of_nodes() == 0:
         return Markup("")
-    if _memo is None:
+    memo = cache.memo("svg")  # the same graph, page and arguments give the same drawing; laying out is slow
+    if memo is None:
         return Markup(_draw(graph, page_url, svg_id, focus, title))
-    key = digest_json([describe(graph), page_url, svg_id, focus, title])
-    return Markup(_memo.get(key, lambda: _draw(graph, page_url, svg_id, focus, title)))
+    key = cache.digest_json([describe(graph), page_url, svg_id, focus, title])
+    return Markup(memo.get(key, lambda: _draw(graph, page_url, svg_id, focus, title)))
 
 
 def _draw(graph: nx.DiGraph, page_url: str, svg_id: str, focus: str | None, title: str) -> str:

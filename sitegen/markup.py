@@ -17,7 +17,7 @@ from markdown.extensions.toc import TocExtension
 import nh3
 from markupsafe import Markup
 
-from .cache import Memo
+from . import cache
 
 # Extensions as classes: named by strings, Markdown looks each name up among every installed package's
 # entry points first (14 ms a process).
@@ -86,15 +86,9 @@ def render(text: str | None, base: str | None = None, level: int = 3) -> Markup:
     return _render(str(text), base, level)
 
 
-_memo: Memo | None = None
-
-
-def use_memo(memo: Memo | None) -> None:
-    """Render through ``memo`` (a :class:`sitegen.cache.Memo` kept by the build cache) from now on, or
-    without one (None); the in-process cache is emptied. Model cards are mostly the same from build to
-    build, and rendering them again was a twentieth of a one-run rebuild."""
-    global _memo
-    _memo = memo
+def forget() -> None:
+    """Empty the in-process cache of rendered Markdown (a build starts with it empty, so that what it uses
+    reaches its memo)."""
     _render.cache_clear()
 
 
@@ -109,10 +103,11 @@ def _render(text: str, base: str | None, level: int) -> Markup:
     def make() -> str:
         return sanitize(_converter(level).reset().convert(text), base)
 
-    if _memo is None:
+    memo = cache.memo("markup")  # kept between builds: model cards are mostly the same from build to build
+    if memo is None:
         return Markup(make())
     key = hashlib.blake2b(f"{level}\0{base}\0{text}".encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-    return Markup(_memo.get(key, make))
+    return Markup(memo.get(key, make))
 
 
 _DOC_TAGS = set(nh3.ALLOWED_TAGS) | {"style"}

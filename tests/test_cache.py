@@ -364,7 +364,7 @@ def test_lineage_drawings_are_kept_for_the_next_build(source, tmp_path, monkeypa
     from sitegen import lineage_svg
 
     site = tmp_path / "site"
-    build(source, site, search=False, jobs=1)  # (what worker processes draw is not kept: run pages' own)
+    build(source, site, search=False, jobs=2)  # what worker processes draw (run pages) is kept too
     laid_out: list[int] = []
     real = lineage_svg.layout
 
@@ -382,4 +382,29 @@ def test_lineage_drawings_are_kept_for_the_next_build(source, tmp_path, monkeypa
     build(source, site, search=False, jobs=1)
     assert laid_out  # relabelled: drawn again
     build(source, tmp_path / "cold", cache=False, search=False)
+    assert tree_diff(site, tmp_path / "cold") == []
+
+
+def test_model_card_front_matter_is_kept_for_the_next_build(source, tmp_path, monkeypatch):
+    from sitegen.export import hf_card
+
+    site = tmp_path / "site"
+    build(source, site)  # with search: a rebuild then writes the data exports (cards) in its own process
+    dumped: list[int] = []
+    real = hf_card.yaml.dump
+
+    def dump(data, *args, **kwargs):
+        dumped.append(1)
+        return real(data, *args, **kwargs)
+
+    monkeypatch.setattr(hf_card.yaml, "dump", dump)
+    run_yaml = sorted((source / "runs" / "cifar10-resnet").glob("*/run.yaml"))[0]
+    run_yaml.write_text(run_yaml.read_text().replace("user: ", "user: someone-", 1))
+    build(source, site)
+    assert dumped == []
+    model = source / "models" / "churn" / "model.yaml"
+    model.write_text(model.read_text().replace("name: Churn classifier", "name: Churn scorer", 1))
+    build(source, site)
+    assert dumped  # the churn cards' front matter changed
+    build(source, tmp_path / "cold", cache=False)
     assert tree_diff(site, tmp_path / "cold") == []

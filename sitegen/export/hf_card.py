@@ -10,6 +10,8 @@ lost. The body follows the section headings of the Hub's model-card template.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from datetime import datetime
 from typing import Any
@@ -18,6 +20,7 @@ import yaml
 
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's emitter: ~10x faster
 
+from .. import cache
 from ..card import Card, Derived, build_card
 from ..model import ModelVersion, Project, RegisteredModel
 
@@ -237,9 +240,22 @@ def body(card: Card, project: Project) -> str:
 def render(project: Project, model: RegisteredModel, version: ModelVersion) -> str:
     """The README.md text: YAML front matter, then the Markdown body."""
     card = build_card(project, model, version)
-    meta = yaml.dump(front_matter(card, project), Dumper=_DUMPER, sort_keys=False, allow_unicode=True, width=100,
-                          default_flow_style=False)
-    return f"---\n{meta}---\n\n{body(card, project)}"
+    return f"---\n{_yaml(front_matter(card, project))}---\n\n{body(card, project)}"
+
+
+def _yaml(data: dict[str, Any]) -> str:
+    """The front matter as YAML, kept between builds by its content in order (see sitegen.cache.memo):
+    PyYAML's representer is pure Python, most of a card's cost."""
+    def make() -> str:
+        return yaml.dump(data, Dumper=_DUMPER, sort_keys=False, allow_unicode=True, width=100,
+                         default_flow_style=False)
+
+    memo = cache.memo("yaml")
+    if memo is None:
+        return make()
+    key = hashlib.blake2b(json.dumps(data, ensure_ascii=False, default=repr).encode("utf-8", "surrogatepass"),
+                          digest_size=16).hexdigest()
+    return memo.get(key, make)
 
 
 def files(project: Project):

@@ -381,12 +381,12 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
             lap("facts")
             renderer.site["version"] = version_context.site_context() if version_context else None
             # A rebuild with search (the build cache knows pages) carries most run pages over, and Pagefind
-            # then takes more of the other cores than the pages take of this one: the data exports are made
-            # here, after the pages, and only PROV beside them. A cold build makes both groups beside its
-            # run pages' processes.
+            # then takes more of the other cores than the pages take of this one: the run tables are made
+            # here, after the pages, and the other exports in one process beside them. A cold build makes
+            # two groups beside its run pages' processes.
             early = search and build_cache is not None and bool(build_cache.pages)
-            here = (_data_exports,) if early else ()
-            finish_exports = _start_exports(project, writer, [g for g in EXPORT_GROUPS if g not in here])
+            here = (_run_tables,) if early else ()
+            finish_exports = _start_exports(project, writer, REBUILD_GROUPS if early else EXPORT_GROUPS)
             indexing = None
             try:
                 site_pages = _site_pages(project, facts, version_context)
@@ -456,15 +456,19 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
                            alerts=project_alerts(project))
 
 
+def _run_tables(project: Project, writer: SiteWriter) -> None:
+    """data/runs.csv, data/runs.json and the snapshot `sitegen diff` reads."""
+    records = runs_export.records(project)
+    writer.write_text(urls.RUNS_CSV, runs_export.to_csv(project, records))
+    writer.write_text(urls.RUNS_JSON, runs_export.to_json(project, records))
+    writer.write_text(urls.SNAPSHOT, diff.snapshot_json(project))
+
+
 def _data_exports(project: Project, writer: SiteWriter) -> None:
-    """Run tables (data/summaries/<exp>.js for run tables and ad-hoc comparisons, data/runs.csv,
-    data/runs.json), the snapshot `sitegen diff` reads, model cards in Hugging Face format, the feed and
-    the headers file."""
+    """The run tables' data (data/summaries/<exp>.js, for run tables and ad-hoc comparisons), model cards in
+    Hugging Face format, the feed and the headers file."""
     for path, text in summaries_export.files(project):
         writer.write_text(path, text)
-    writer.write_text(urls.RUNS_CSV, runs_export.to_csv(project))
-    writer.write_text(urls.RUNS_JSON, runs_export.to_json(project))
-    writer.write_text(urls.SNAPSHOT, diff.snapshot_json(project))
     for path, text in hf_card.files(project):  # models/<m>/<n>/README.md, Hugging Face card format
         writer.write_text(path, text)
     writer.write_text(urls.FEED, feed.to_atom(project))
@@ -477,9 +481,12 @@ def _prov_exports(project: Project, writer: SiteWriter) -> None:
         writer.write_text(path, text)
 
 
+ExportGroup = tuple[Callable[[Project, SiteWriter], None], ...]
 # The files made from the project alone, in two groups of about equal cost (the whole-site PROV document
-# is about half of it), each written by a process of its own.
-EXPORT_GROUPS = (_data_exports, _prov_exports)
+# is about half of it), each written by a process of its own beside a cold build's pages. A rebuild with
+# search makes the run tables itself, after its pages (see build()).
+EXPORT_GROUPS: tuple[ExportGroup, ...] = ((_run_tables, _data_exports), (_prov_exports,))
+REBUILD_GROUPS: tuple[ExportGroup, ...] = ((_data_exports, _prov_exports),)
 
 
 def _page_exports(config: Any, renderer: Renderer, writer: SiteWriter, all_pages: list[Page],
@@ -499,7 +506,8 @@ def _exports_process(conn: Any, group: Callable[[Project, SiteWriter], None]) ->
     _worker_init()
     try:
         part = _JOB["writer"].child()
-        group(_JOB["project"], part)
+        for write in group:
+            write(_JOB["project"], part)
         conn.send(("ok", (part.part(), take_fresh())))
     except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
         conn.send(("error", exc))
@@ -508,14 +516,15 @@ def _exports_process(conn: Any, group: Callable[[Project, SiteWriter], None]) ->
 
 
 def _start_exports(project: Project, writer: SiteWriter,
-                   groups: Iterable[Callable[[Project, SiteWriter], None]] = EXPORT_GROUPS) -> Callable[[], None]:
+                   groups: Iterable[ExportGroup] = EXPORT_GROUPS) -> Callable[[], None]:
     """Start writing the project's exports beside the pages (forked processes, one an export group, so
     they take no time of the pages when a core is free); returns the function that waits for them and adds
     them to the site (in group order, so the result does not depend on which ends first)."""
     if "fork" not in multiprocessing.get_all_start_methods():
         def write_all() -> None:
             for group in groups:
-                group(project, writer)
+                for write in group:
+                    write(project, writer)
         return write_all
     ctx = multiprocessing.get_context("fork")
     _JOB.update(project=project, writer=writer)

@@ -33,13 +33,16 @@ def records(project: Project) -> list[dict[str, Any]]:
     return [run_record(project.runs[uid]) for uid in sorted(project.runs)]
 
 
-def to_json(project: Project) -> str:
-    rows = [{k: float_token(v) if isinstance(v, float) else v for k, v in r.items()} for r in records(project)]
+def to_json(project: Project, rows: list[dict[str, Any]] | None = None) -> str:
+    """data/runs.json; ``rows``: :func:`records` of the project, when already made (for runs.csv)."""
+    rows = [{k: float_token(v) if isinstance(v, float) else v for k, v in r.items()}
+            for r in (rows if rows is not None else records(project))]
     return dumps_lines({"format": "sitegen.runs/1", "runs": rows})
 
 
-def to_csv(project: Project) -> str:
-    rows = records(project)
+def to_csv(project: Project, rows: list[dict[str, Any]] | None = None) -> str:
+    """data/runs.csv; ``rows``: :func:`records` of the project, when already made (for runs.json)."""
+    rows = rows if rows is not None else records(project)
     columns: list[str] = []
     seen: set[str] = set()
     for row in rows:

@@ -73,6 +73,13 @@ def measure(cmd: list[str], cwd: Path | None = None, env: dict | None = None) ->
     return out
 
 
+def median_of(runs: list[dict], key: str) -> dict:
+    """The run whose ``key`` is the median of ``runs`` (an odd number), with every run's ``key`` in ``each``:
+    rendering and Hugo are compared on medians, since one run of either moves by a third on this machine."""
+    ordered = sorted(runs, key=lambda r: r[key])
+    return {**ordered[len(ordered) // 2], "each": [r[key] for r in runs]}
+
+
 def tree_stats(root: Path) -> dict:
     files = [p for p in root.rglob("*") if p.is_file()]
     run_pages = [p for p in (root / "runs").rglob("index.html")]
@@ -240,6 +247,9 @@ def hugo_site(source: Path, work: Path) -> tuple[Path, int]:
     return site, len(project.runs)
 
 
+REPEATS = 3  # runs of the rendering and of Hugo, compared on their medians
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="sitegen build benchmark")
     parser.add_argument("--size", choices=sorted(corpus.SIZES), default="M")
@@ -287,12 +297,18 @@ def main(argv: list[str] | None = None) -> None:
     if rendering:  # everything after the data is loaded, up to search and exports: pages and run files
         results["render_seconds"] = round(rendering, 3)
         results["render_pages_per_second"] = round(pages / rendering, 1)
-    results["render_only"] = render_only(source, work, args.jobs or os.cpu_count() or 1)
+    results["render_only"] = median_of([render_only(source, work, args.jobs or os.cpu_count() or 1)
+                                        for _ in range(REPEATS)], "run_pages_seconds")
     results["io_floor"] = io_floor(source, site, work)
     results["cold_vs_io_floor"] = round(results["cold"]["seconds"] / results["io_floor"]["seconds"], 2)
     if not args.no_hugo and shutil.which("hugo"):
         hsite, n = hugo_site(source, work)
-        results["hugo"] = measure(["hugo", "--quiet", "-s", str(hsite), "-d", str(work / "hugo-public")])
+
+        def hugo() -> dict:
+            shutil.rmtree(work / "hugo-public", ignore_errors=True)  # a new output, as sitegen's rendering has
+            return measure(["hugo", "--quiet", "-s", str(hsite), "-d", str(work / "hugo-public")])
+
+        results["hugo"] = median_of([hugo() for _ in range(REPEATS)], "seconds")
         results["hugo"]["pages"] = n
         results["hugo"]["pages_per_second"] = round(n / results["hugo"]["seconds"], 1)
         results["hugo"]["version"] = subprocess.run(["hugo", "version"], capture_output=True, text=True).stdout.strip()
@@ -313,7 +329,8 @@ def main(argv: list[str] | None = None) -> None:
           f"their files, after loading)" + (f"; hugo {results['hugo']['pages_per_second']} pages/s" if "hugo" in results
                                             else ""))
     ro = results["render_only"]
-    print(f"HTML only, from the loaded project: {ro['run_pages']} run pages in {ro['run_pages_seconds']:.2f} s "
+    print(f"HTML only, from the loaded project (medians of {REPEATS}, as Hugo's): {ro['run_pages']} run pages in "
+          f"{ro['run_pages_seconds']:.2f} s "
           f"({ro['run_pages_per_second']} pages/s), {ro['site_pages']} other pages in {ro['site_pages_seconds']:.2f} s; "
           f"all {ro['pages_per_second']} pages/s" + (f" (hugo {results['hugo']['pages_per_second']} pages/s)"
                                                      if "hugo" in results else ""))

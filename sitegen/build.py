@@ -327,6 +327,8 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
     """
     started = time.perf_counter()
     source = Path(source)
+    if not source.is_dir():  # before anything is written beside it (a mistyped path is not a new source)
+        raise SitegenError(f"source {str(source)!r} is not a directory")
     kwargs = dict(base_url=base_url, strict=strict, jobs=jobs, quiet=quiet, progress=progress, search=search,
                   cache=cache)
     if rev is not None:

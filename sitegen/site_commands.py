@@ -41,7 +41,7 @@ def diff_command(rev_a, rev_b, source, fmt, regressions):
 
 
 @click.command("serve")
-@click.argument("source", default=".", type=click.Path(file_okay=False))
+@click.argument("source", default=".", type=click.Path(exists=True, file_okay=False))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--search", is_flag=True, help="Also build the Pagefind index on every rebuild (slower).")

@@ -194,6 +194,32 @@ def test_summary_is_a_plain_line_without_a_terminal_and_rich_is_not_imported(tmp
         assert re.fullmatch(rf"{what} \d+ pages, \d+ files, [\d.]+ MB in .*site.* in [\d.]+ s", summary), summary
 
 
+def test_the_command_ends_without_teardown_after_a_build_with_its_output_flushed(tmp_path: Path):
+    src = small_source(tmp_path / "src")
+    script = ("import atexit, sys\n"
+              "atexit.register(lambda: print('torn down', file=sys.stderr))\n"
+              "from sitegen.cli import run\n"
+              "sys.argv = ['sitegen', *sys.argv[1:]]\n"
+              "print('before', flush=False)\n"
+              "run()\n")
+    done = subprocess.run([sys.executable, "-c", script, "build", "--no-search", str(src), "-o", str(tmp_path / "s")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "before\n"  # flushed before the process ended
+    assert "built " in done.stderr and "torn down" not in done.stderr
+    assert (tmp_path / "s" / "index.html").is_file()
+    failed = subprocess.run([sys.executable, "-c", script, "build", str(tmp_path / "missing")],
+                            capture_output=True, text=True)
+    assert failed.returncode == 2 and "does not exist" in failed.stderr  # a mistyped source is not built
+    assert "torn down" in failed.stderr and not (tmp_path / "missing").exists()  # and ends as usual
+
+
+def test_building_a_missing_source_is_an_error_that_writes_nothing(tmp_path: Path):
+    with pytest.raises(SitegenError, match="is not a directory"):
+        build(tmp_path / "missing", tmp_path / "missing" / "site")
+    assert not (tmp_path / "missing").exists()
+
+
 def test_strict_raises_before_writing(tmp_path: Path):
     src = small_source(tmp_path / "src")
     (src / "runs" / "exp" / "parent-run" / "run.yaml").write_text("id: parent-run\nstatsu: x\n")

@@ -93,7 +93,13 @@ def build(source, output, base_url, strict, jobs, quiet, fail_on_alert, site_ver
           timings):
     """Build the static site of SOURCE (default: the current directory)."""
     global _finished
+    import gc
     import time
+
+    # The build collects garbage rarely (see sitegen.build._fewer_collections) and puts the caller's settings
+    # back after; this process does nothing else, so it takes the build's settings from the start: imports
+    # are collected less, and no full collection of the loaded project follows the build (25 ms at 1,000 runs).
+    gc.set_threshold(100_000, 50, 100)
 
     started = time.perf_counter()
     console = None if quiet else _terminal()

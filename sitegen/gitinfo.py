@@ -11,6 +11,7 @@ Commit messages and author names are untrusted text: they are returned as given,
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import subprocess
@@ -183,6 +184,13 @@ def web_repo(url: str | None) -> str | None:
     ``https://host/org/proj.git`` both give ``https://host/org/proj``; anything else gives None."""
     if not url or not isinstance(url, str):
         return None
+    return _web_repo(url)
+
+
+@functools.lru_cache(maxsize=256)
+def _web_repo(url: str) -> str | None:
+    """:func:`web_repo` of a string, remembered: runs mostly record one repository, asked about for
+    every run page and every run's cache key."""
     url = url.strip()
     m = re.match(r"^(?:ssh://)?git@([\w.-]+)[:/](.+?)(?:\.git)?/?$", url)
     if m:

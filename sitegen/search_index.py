@@ -2,11 +2,14 @@
 
 Layout (site-root paths)::
 
-    pagefind/                          main shard: every page outside runs/; its pagefind.js is what the
-                                       search box loads
+    pagefind/                          main shard: every page outside runs/ and models/; its pagefind.js is
+                                       what the search box loads
+    pagefind/models/                   the model registry's pages (data files only, like a run shard): a run
+                                       edited changes its experiment's page, and only a model's source run
+                                       changes model pages, so the main shard re-indexed is small
     pagefind/runs/<experiment>/<n>/    run shard n (1, 2, ...) of an experiment: its run pages in path order,
                                        RUNS_PER_SHARD a shard (data files only: entry, meta, index, fragments)
-    pagefind/sitegen-shards.json       SHARDS_FILE: the run shards the browser merges into the main index
+    pagefind/sitegen-shards.json       SHARDS_FILE: the shards the browser merges into the main index
                                        (Pagefind's ``mergeIndex``), and the key of every shard's input
 
 A shard's key is a digest of its input pages (paths and content digests), the Pagefind version and the
@@ -37,6 +40,7 @@ PAGEFIND_DIR = "pagefind"
 SHARDS_FILE = f"{PAGEFIND_DIR}/sitegen-shards.json"
 SHARDS_FORMAT = "sitegen.search-shards/1"
 RUN_SHARDS = "runs"  # run shards live in pagefind/runs/<experiment>/<n>/
+MODEL_SHARD = "models"  # the registry's pages: pagefind/models/
 RUNS_PER_SHARD = 500  # bounds one Pagefind process (~150 MB, ~1.2 s) and what one changed run re-indexes
 MAX_INDEXERS = 8  # Pagefind processes at once, at most (and at most one per core)
 # Result links end in a file name, like every link of the site; output is written where the shard goes.
@@ -68,23 +72,41 @@ def in_run_shard(path: str) -> bool:
 
 
 def plan(html_paths: Iterable[str], per_shard: int = RUNS_PER_SHARD) -> list[Shard]:
-    """The shards of a site with these HTML pages: the main shard first, then each experiment's run shards.
+    """The shards of a site with these HTML pages: the main shard first, the model registry's, then each
+    experiment's run shards.
 
     A run page is ``runs/<experiment>/...``; an experiment's pages are cut, in path order (run ids made by
     the tracker sort by start time, so new runs land in the last shard), into shards of ``per_shard``."""
     main: list[str] = []
+    models: list[str] = []
     runs: dict[str, list[str]] = {}
     for path in html_paths:
         if in_run_shard(path):
             runs.setdefault(path.split("/")[1], []).append(path)
+        elif path.startswith(MODEL_SHARD + "/"):
+            models.append(path)
         else:
             main.append(path)
+    if len(models) <= 1:  # a registry without models (its index page alone) is not worth a shard to merge
+        main, models = main + models, []
     shards = [Shard("", tuple(sorted(main)))]
+    if models:
+        shards.append(Shard(MODEL_SHARD, tuple(sorted(models))))
     for experiment in sorted(runs):
         pages = sorted(runs[experiment])
         for n, start in enumerate(range(0, len(pages), per_shard), start=1):
             shards.append(Shard(f"{RUN_SHARDS}/{experiment}/{n}", tuple(pages[start:start + per_shard])))
     return shards
+
+
+def _plan_order(shard: Shard) -> tuple[int, str, int]:
+    """Where :func:`plan` puts a shard: main, models, then run shards by experiment and number."""
+    if shard.main:
+        return (0, "", 0)
+    if shard.name == MODEL_SHARD:
+        return (1, "", 0)
+    _, experiment, number = shard.name.split("/")
+    return (2, experiment, int(number))
 
 
 def _shard_of(relpath: str) -> str | None:
@@ -94,6 +116,8 @@ def _shard_of(relpath: str) -> str | None:
     parts = relpath.split("/")
     if len(parts) > 4 and parts[1] == RUN_SHARDS:
         return "/".join(parts[1:4])
+    if len(parts) > 2 and parts[1] == MODEL_SHARD:
+        return MODEL_SHARD
     return ""
 
 
@@ -202,7 +226,8 @@ def shard_key(shard: Shard, digests: dict[str, str], version: str) -> str:
 
 
 def shards_file(shards: list[Shard], keys: dict[str, str], version: str) -> bytes:
-    """SHARDS_FILE: ``shards`` lists the run shards (folders relative to pagefind/) for the browser."""
+    """SHARDS_FILE: ``shards`` lists the other shards than the main one (folders relative to pagefind/) for
+    the browser."""
     data = {"format": SHARDS_FORMAT, "pagefind": version,
             "main": {"pages": len(shards[0].pages), "key": keys[""]},
             "shards": [{"path": s.name + "/", "pages": len(s.pages), "key": keys[s.name]} for s in shards[1:]]}
@@ -451,8 +476,9 @@ class Indexing:
                 self._start([Shard("", ())], {})
             if self._indexers is not None:
                 self._indexers.wait()
-            # the main shard first, then the run shards in plan order (experiment, then number)
-            shards = [s for s in self.shards if s.main] + [s for s in self.shards if not s.main]
+            # in plan order, whichever was added first: the main shard, the models', then the run shards
+            # (experiment, then number)
+            shards = sorted(self.shards, key=_plan_order)
             for shard in shards:
                 if shard.name in self.carried:
                     files = self.carried[shard.name]

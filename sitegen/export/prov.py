@@ -12,7 +12,6 @@ Output is deterministic: records are added in sorted order and the JSON is writt
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import quote
 

@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Any
 
-from ..jsonutil import dumps, dumps_lines, float_token
+from ..jsonutil import dumps_lines, float_token
 from ..model import Project, Run
 from ..pages.common import display_value
 from ..render import fmt_iso

@@ -386,6 +386,7 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
             # then takes more of the other cores than the pages take of this one: the run tables are made
             # here, after the pages, and the other exports in one process beside them. A cold build makes
             # two groups beside its run pages' processes.
+            views = cache_file(out).parent / "search-views" if build_cache is not None else None  # kept views
             early = search and build_cache is not None and bool(build_cache.pages)
             here = (_run_tables,) if early else ()
             finish_exports = _start_exports(project, writer, REBUILD_GROUPS if early else EXPORT_GROUPS)
@@ -405,7 +406,7 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
                 # is only started here: the indexing threads start after any worker process is forked.)
                 if early:
                     _write_pages(site_pages, facts, renderer, writer, advance)
-                    indexing = _start_search_index(writer, jobs, cache_file(out).parent / "search-views")
+                    indexing = _start_search_index(writer, jobs, views)
                     indexing.add(writer.manifest, now=True)  # the main shard: no run page is written yet
                 lap("site_pages")
 
@@ -420,8 +421,7 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
                 # Run pages are written: index them for search while the other pages are made. No process is
                 # forked from here on, so the indexing threads never meet a fork.
                 if search and indexing is None:
-                    indexing = _start_search_index(writer, jobs, cache_file(out).parent / "search-views"
-                                                   if build_cache is not None else None)
+                    indexing = _start_search_index(writer, jobs, views)
                 if indexing is not None:
                     indexing.add(path for path in writer.manifest if indexing.in_run_shard(path))
                 if not early:
@@ -503,7 +503,7 @@ def _page_exports(config: Any, renderer: Renderer, writer: SiteWriter, all_pages
                           versions.pages_manifest(version_context.name, version_context.pages))
 
 
-def _exports_process(conn: Any, group: Callable[[Project, SiteWriter], None]) -> None:
+def _exports_process(conn: Any, group: ExportGroup) -> None:
     """In a forked process: write one group of exports and send back what was written (or the error)."""
     _worker_init()
     try:

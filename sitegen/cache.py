@@ -238,6 +238,8 @@ class BuildCache:
                 continue
             try:
                 kind, uid, record = json.loads(line)
+                if kind in memos and not isinstance(record, str):
+                    raise TypeError(kind)  # a memo holds text (HTML, SVG, YAML) and nothing else
                 stores[kind][uid] = record
             except (ValueError, TypeError, KeyError):
                 return  # a damaged cache is no cache: the build is cold

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import posixpath
 
 import markdown as md
@@ -73,8 +72,8 @@ def sanitize(html: str, base: str | None = None) -> str:
 def _converter(level: int) -> md.Markdown:
     """One Markdown converter per heading level per process, reset between documents (building one costs
     ~1 ms). ``level``: what a ``#`` heading becomes, so user headings fit under the page's own."""
-    return md.Markdown(extensions=[*(ext() for ext in _EXTENSIONS), TocExtension(baselevel=level, anchorlink=False, permalink=False)],
-                       output_format="html")
+    extensions = [*(ext() for ext in _EXTENSIONS), TocExtension(baselevel=level, anchorlink=False, permalink=False)]
+    return md.Markdown(extensions=extensions, output_format="html")
 
 
 def render(text: str | None, base: str | None = None, level: int = 3) -> Markup:
@@ -106,7 +105,7 @@ def _render(text: str, base: str | None, level: int) -> Markup:
     memo = cache.memo("markup")  # kept between builds: model cards are mostly the same from build to build
     if memo is None:
         return Markup(make())
-    key = hashlib.blake2b(f"{level}\0{base}\0{text}".encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    key = cache.digest_bytes(f"{level}\0{base}\0{text}".encode("utf-8", "surrogatepass"))
     return Markup(memo.get(key, make))
 
 

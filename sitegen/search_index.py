@@ -343,13 +343,16 @@ class _Indexers:
         launched, self._launched = self._launched, []
         self.futures += [(s, self._pool.submit(self._complete, s, proc)) for s, proc in launched]
 
+    def _view(self, shard: Shard) -> Path:
+        return self.views / (shard.name or "main")
+
     def _start(self, shard: Shard) -> subprocess.Popen | None:
         """Pagefind started on a view of the shard's pages (None when cancelled meanwhile)."""
-        _sync_view(self.writer, shard.pages, self.views / (shard.name or "main"))
+        _sync_view(self.writer, shard.pages, self._view(shard))
         with self._lock:
             if self._cancelled:
                 return None
-            proc = _start_pagefind(self.views / (shard.name or "main"), self.outputs[shard.name])
+            proc = _start_pagefind(self._view(shard), self.outputs[shard.name])
             self._procs.append(proc)
             return proc
 
@@ -360,7 +363,6 @@ class _Indexers:
 
     def _complete(self, shard: Shard, proc: subprocess.Popen) -> str | None:
         """Wait for the shard's Pagefind and tidy its output (see :meth:`_index`)."""
-        view = self.views / (shard.name or "main")
         failure = _failure(proc)
         if self._cancelled:
             return None
@@ -369,7 +371,7 @@ class _Indexers:
         if not shard.main:
             _keep_data_only(self.outputs[shard.name])
         if not self.keep_views:
-            shutil.rmtree(view, ignore_errors=True)
+            shutil.rmtree(self._view(shard), ignore_errors=True)
         return None
 
     def wait(self) -> None:

@@ -408,3 +408,15 @@ def test_model_card_front_matter_is_kept_for_the_next_build(source, tmp_path, mo
     assert log.read_text().count("dump") > 0  # the churn cards' front matter changed
     build(source, tmp_path / "cold", cache=False)
     assert tree_diff(site, tmp_path / "cold") == []
+
+
+def test_a_memo_record_that_is_not_text_drops_the_whole_cache(tmp_path):
+    from sitegen.cache import BuildCache
+
+    path = tmp_path / "build.json"
+    path.write_text(json.dumps({"format": "sitegen.cache/2", "scope": "s"}) + "\n"
+                    + json.dumps(["markup", "k1", "<p>ok</p>"]) + "\n")
+    assert BuildCache(path, "s").memos["markup"].known == {"k1": "<p>ok</p>"}
+    path.write_text(path.read_text() + json.dumps(["svg", "k2", {"not": "text"}]) + "\n")
+    cache = BuildCache(path, "s")
+    assert cache.memos["markup"].known == {} and cache.runs == {} and cache.pages == {}

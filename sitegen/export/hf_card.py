@@ -10,7 +10,6 @@ lost. The body follows the section headings of the Hub's model-card template.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from datetime import datetime
@@ -253,8 +252,8 @@ def _yaml(data: dict[str, Any]) -> str:
     memo = cache.memo("yaml")
     if memo is None:
         return make()
-    key = hashlib.blake2b(json.dumps(data, ensure_ascii=False, default=repr).encode("utf-8", "surrogatepass"),
-                          digest_size=16).hexdigest()
+    # the key keeps key order (digest_json would not): the YAML is written in the front matter's order
+    key = cache.digest_bytes(json.dumps(data, ensure_ascii=False, default=repr).encode("utf-8", "surrogatepass"))
     return memo.get(key, make)
 
 

@@ -22,9 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-import networkx as nx
-
 from . import urls
+from .graph import DiGraph, ancestors, descendants, within
 from .model import Dataset, Project, Run
 
 RUN, DATA, DATASET, MODEL, CLUSTER = "run", "data", "dataset", "model-version", "cluster"
@@ -83,7 +82,7 @@ class InputCheck:
 class Lineage:
     """The derived graph of a project, with the queries pages need."""
 
-    def __init__(self, graph: nx.DiGraph, stale_inputs: list[InputCheck]):
+    def __init__(self, graph: DiGraph, stale_inputs: list[InputCheck]):
         self.graph = graph
         self.stale_inputs = stale_inputs
 
@@ -120,31 +119,29 @@ class Lineage:
         """Every node reachable from ``key`` (the impact of changing it), sorted."""
         if key not in self.graph:
             return []
-        return sorted(nx.descendants(self.graph, key))
+        return sorted(descendants(self.graph, key))
 
     def upstream(self, key: str) -> list[str]:
         if key not in self.graph:
             return []
-        return sorted(nx.ancestors(self.graph, key))
+        return sorted(ancestors(self.graph, key))
 
-    def neighbourhood(self, key: str, hops: int = 2) -> nx.DiGraph:
+    def neighbourhood(self, key: str, hops: int = 2) -> DiGraph:
         """``key`` with everything up to ``hops`` steps upstream and downstream of it."""
         if key not in self.graph:
-            return nx.DiGraph()
+            return DiGraph()
         if not self.graph.degree(key):  # most runs record no inputs or outputs: just the node itself
-            return self.graph.subgraph([key]).copy()
-        down = nx.single_source_shortest_path_length(self.graph, key, cutoff=hops)
-        up = nx.single_source_shortest_path_length(self.graph.reverse(copy=False), key, cutoff=hops)
-        return self.graph.subgraph(set(down) | set(up)).copy()
+            return self.graph.subgraph([key])
+        return self.graph.subgraph(within(self.graph, key, hops))
 
-    def connected(self) -> nx.DiGraph:
+    def connected(self) -> DiGraph:
         """The graph without isolated nodes (runs that recorded no inputs or outputs)."""
-        return self.graph.subgraph([k for k in self.graph if self.graph.degree(k) > 0]).copy()
+        return self.graph.subgraph([k for k in self.graph if self.graph.degree(k) > 0])
 
 
 def build_lineage(project: Project) -> Lineage:
     """Derive the lineage graph of ``project``."""
-    g = nx.DiGraph()
+    g = DiGraph()
     by_digest: dict[str, Dataset] = {}
     for slug in sorted(project.datasets):
         ds = project.datasets[slug]
@@ -237,7 +234,7 @@ def _input_key(item: dict[str, Any], project: Project,
 
 
 # -- collapsing big graphs -----------------------------------------------------------------------
-def collapse(graph: nx.DiGraph, project: Project, *, keep: Iterable[str] = (), limit: int = 60) -> nx.DiGraph:
+def collapse(graph: DiGraph, project: Project, *, keep: Iterable[str] = (), limit: int = 60) -> DiGraph:
     """``graph`` itself when it has at most ``limit`` nodes; else the runs of each experiment and the
     versions of each model folded into one cluster node each (linking to the experiment / model page),
     keeping the nodes in ``keep`` as they are. Unnamed data made inside one cluster folds into it."""
@@ -269,7 +266,7 @@ def collapse(graph: nx.DiGraph, project: Project, *, keep: Iterable[str] = (), l
     members: dict[str, list[str]] = {}
     for key, gkey in group.items():
         members.setdefault(gkey, []).append(key)
-    out = nx.DiGraph()
+    out = DiGraph()
     for gkey in sorted(members):
         keys = members[gkey]
         if gkey in graph and keys == [gkey]:
@@ -286,7 +283,7 @@ def collapse(graph: nx.DiGraph, project: Project, *, keep: Iterable[str] = (), l
     return out
 
 
-def _cluster_node(gkey: str, keys: list[str], graph: nx.DiGraph, project: Project) -> Node:
+def _cluster_node(gkey: str, keys: list[str], graph: DiGraph, project: Project) -> Node:
     kinds = [graph.nodes[k]["node"].kind for k in keys]
     runs, versions, data = kinds.count(RUN), kinds.count(MODEL), kinds.count(DATA)
     _, what, name = gkey.split(":", 2)

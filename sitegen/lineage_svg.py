@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import networkx as nx
 from grandalf.graphs import Edge, Vertex, graph_core
 from grandalf.layouts import SugiyamaLayout
 from markupsafe import Markup, escape
 
 from . import cache, urls
+from .graph import DiGraph, weakly_connected_components
 from .lineage import Node
 
 NODE_H = 38  # px, two text lines
@@ -65,10 +65,10 @@ class Layout:
     height: float
 
 
-def layout(graph: nx.DiGraph) -> Layout:
+def layout(graph: DiGraph) -> Layout:
     """Lay out ``graph`` (nodes carry ``node``: :class:`Node`). Deterministic: components, vertices and
     edges are handed to grandalf in sorted order."""
-    components = sorted((sorted(c) for c in nx.weakly_connected_components(graph)), key=lambda c: (-len(c), c[0]))
+    components = sorted((sorted(c) for c in weakly_connected_components(graph)), key=lambda c: (-len(c), c[0]))
     boxes: dict[str, tuple[float, float, float, float]] = {}
     edges: list[tuple[str, str, list[tuple[float, float]]]] = []
     offset_y, width = float(MARGIN), 0.0
@@ -149,14 +149,14 @@ KIND_LABELS = {"run": "run", "dataset": "dataset", "data": "data", "model-versio
                "cluster": "group"}
 
 
-def describe(graph: nx.DiGraph) -> list[Any]:
+def describe(graph: DiGraph) -> list[Any]:
     """What a drawing of ``graph`` is made from, as plain data: its nodes and edges, sorted (the layout
     does not depend on the order the graph was built in, which can follow set order)."""
     return [sorted([k, vars(data["node"])] for k, data in graph.nodes(data=True)),
             sorted([a, b, data] for a, b, data in graph.edges(data=True))]
 
 
-def render_svg(graph: nx.DiGraph, page_url: str, *, svg_id: str, focus: str | None = None,
+def render_svg(graph: DiGraph, page_url: str, *, svg_id: str, focus: str | None = None,
                title: str = "Lineage") -> Markup:
     """The graph as an inline ``<svg>`` whose links are relative to ``page_url``."""
     if graph.number_of_nodes() == 0:
@@ -168,7 +168,7 @@ def render_svg(graph: nx.DiGraph, page_url: str, *, svg_id: str, focus: str | No
     return Markup(memo.get(key, lambda: _draw(graph, page_url, svg_id, focus, title)))
 
 
-def _draw(graph: nx.DiGraph, page_url: str, svg_id: str, focus: str | None, title: str) -> str:
+def _draw(graph: DiGraph, page_url: str, svg_id: str, focus: str | None, title: str) -> str:
     lay = layout(graph)
     sid = escape(svg_id)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="lineage-svg" id="{sid}" role="group" '

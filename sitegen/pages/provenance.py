@@ -256,7 +256,7 @@ def dataset_panel(facts: Facts, slug: str, page_url: str) -> dict[str, Any]:
             versions.append({"label": node.label, "url": node.url, "sub": node.sub})
     groups = [{"experiment": project.experiments[e].title if e in project.experiments else e,
                "url": urls.experiment(e), "runs": runs} for e, runs in sorted(runs_by_exp.items())]
-    impact_graph = lineage.graph.subgraph([key, *down]).copy()
+    impact_graph = lineage.graph.subgraph([key, *down])
     impact_svg = render_svg(collapse(impact_graph, project, keep={key}, limit=IMPACT_LIMIT), page_url,
                             svg_id="lineage-impact", focus=key, title="Everything downstream of this dataset") \
         if len(down) else Markup("")

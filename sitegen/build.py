@@ -20,7 +20,7 @@ from .export import feed, hf_card, run_files
 from .export import runs as runs_export
 from .export import summaries as summaries_export
 from .lineage import run_key
-from .model import Project
+from .model import Project, Run
 from .monitoring import project_alerts
 from .cache import BuildCache, cache_file, digest_json, memos, merge_fresh, take_fresh, tree_digest
 from .cache import scope as cache_scope
@@ -178,15 +178,37 @@ def _render_run(uid: str, writer: SiteWriter) -> tuple[Page, dict[str, Any]]:
     page.context["prov"] = prov = provenance_pages.run_provenance(facts, run, page.url)
     key = _page_key(uid, prov)
     part.write_text(page.url, renderer.render(page))
-    history = run_pages.load_history(run)
-    run_files.publish(run, history, part)
-    part.write_text(urls.run_data_js(run.experiment, run.id), compare.data_script(run, history))
+    data = _run_data_files(run, part)
     part.write_text(urls.run_prov(run.experiment, run.id), prov_export.run_document(project, run))
     writer.merge(part.part())
     light = {"url": page.url, "template": page.template, "title": page.title, "kind": page.kind,
              "section": page.section, "indexed": page.indexed}
     # only what sitemap and search need is kept: the context (history, charts) is dropped here
-    return Page(**light), {"key": key, "files": part.manifest, "bytes": part.bytes, "page": light}
+    record = {"key": key, "files": part.manifest, "bytes": part.bytes, "page": light}
+    if data is not None:
+        record["data"] = data
+    return Page(**light), record
+
+
+def _run_data_files(run: Run, writer: SiteWriter) -> dict[str, Any] | None:
+    """A run's files made from its data alone: ``data.js``, ``metrics.csv`` and the copied artifacts.
+
+    When only the run's YAML changed since the last build (its folder's data digest is the same) and the
+    previous site still has exactly these files, they are carried over: the metric history is not read.
+    Returns their cache record (None without a build cache)."""
+    cache: BuildCache | None = _JOB.get("cache")
+    digest = _JOB["project"].data_digests.get(run.uid)
+    key = digest_json([_JOB["global_key"], digest]) if cache is not None and digest else None
+    known = (cache.pages.get(run.uid) or {}).get("data") if key is not None else None
+    if isinstance(known, dict) and known.get("key") == key and writer.still_there(known["files"]):
+        writer.carry_over(known["files"], known["bytes"])
+        return known
+    files = writer.child()
+    history = run_pages.load_history(run)
+    run_files.publish(run, history, files)
+    files.write_text(urls.run_data_js(run.experiment, run.id), compare.data_script(run, history))
+    writer.merge(files.part())
+    return {"key": key, "files": files.manifest, "bytes": files.bytes} if key is not None else None
 
 
 def _render_chunk(uids: list[str]) -> tuple[list[tuple[str, Page, dict[str, Any]]], dict[str, Any], dict[str, Any]]:
@@ -364,7 +386,8 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
             timings[stage] = round(timings.get(stage, 0) + now - mark, 3)  # a stage may come in two parts
             mark = now
 
-        project = load_project(source, cache=build_cache, jobs=jobs, tree_digests=prepared[3] if prepared else None)
+        project = load_project(source, cache=build_cache, jobs=jobs, tree_digests=prepared[3] if prepared else None,
+                               data_digests=prepared[4] if prepared else None)
         lap("load")
         config = project.config
         if base_url:

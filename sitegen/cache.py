@@ -114,13 +114,35 @@ class DigestMemo:
 
 
 def tree_digest(directory: Path | str, parts: dict[str, str] | None = None, depth: int = 0,
-                memo: DigestMemo | None = None) -> str:
+                memo: DigestMemo | None = None, data_parts: dict[str, str] | None = None) -> str:
     """A digest of every file (path, size, content) below ``directory``; symlinks count by name only.
 
     With ``parts``, each folder ``depth`` levels down (e.g. 2 for ``runs/<exp>/<run>``) is digested on its
     own, as :func:`tree_digest` of that folder, and recorded in ``parts`` by its relative path; the whole
     digest is then made of those (so a caller can reuse one folder's digest without reading it again).
+    ``data_parts`` receives the same folders' :func:`run_folder_digests` data digests.
     ``memo`` spares reading files whose identity it knows (see :class:`DigestMemo`)."""
+    return digest_bytes(_joined(_tree_entries(directory, parts, depth, memo, data_parts)))
+
+
+def run_folder_digests(run_dir: Path | str, memo: DigestMemo | None = None) -> tuple[str, str]:
+    """(:func:`tree_digest` of a run folder, digest of all of it but its ``run.yaml``). The second keys what
+    is made from the run's data alone (its metric history's summaries, ``data.js``, ``metrics.csv``, the
+    copied artifacts), so editing a run's YAML (a tag, a note, a parameter) does not make them again."""
+    entries = _tree_entries(run_dir, None, 0, memo, None)
+    return digest_bytes(_joined(entries)), _data_digest(entries)
+
+
+def _joined(entries: list[str]) -> bytes:
+    return "\n".join(entries).encode("utf-8", "surrogateescape")
+
+
+def _data_digest(entries: list[str]) -> str:
+    return digest_bytes(_joined([e for e in entries if not e.startswith("run.yaml ") and e != "link run.yaml"]))
+
+
+def _tree_entries(directory: Path | str, parts: dict[str, str] | None, depth: int, memo: DigestMemo | None,
+                  data_parts: dict[str, str] | None) -> list[str]:
     entries: list[str] = []
 
     def walk(folder: str, prefix: str, level: int) -> None:
@@ -135,7 +157,10 @@ def tree_digest(directory: Path | str, parts: dict[str, str] | None = None, dept
                 entries.append(f"link {rel}")
             elif entry.is_dir(follow_symlinks=False):
                 if parts is not None and level + 1 == depth:
-                    sub = parts[rel] = tree_digest(entry.path, memo=memo)  # a str: no Path made a folder
+                    sub_entries = _tree_entries(entry.path, None, 0, memo, None)  # a str: no Path made a folder
+                    sub = parts[rel] = digest_bytes(_joined(sub_entries))
+                    if data_parts is not None:
+                        data_parts[rel] = _data_digest(sub_entries)
                     entries.append(f"tree {rel} {sub}")
                 else:
                     walk(entry.path, rel + "/", level + 1)
@@ -148,7 +173,7 @@ def tree_digest(directory: Path | str, parts: dict[str, str] | None = None, dept
                     continue
 
     walk(os.path.abspath(directory) if memo is not None else os.fspath(directory), "", 0)
-    return digest_bytes("\n".join(entries).encode("utf-8", "surrogateescape"))
+    return entries
 
 
 class Memo:

@@ -34,17 +34,19 @@ def _git_state(source: Path) -> list[str] | None:
 
 
 def fingerprint(source: Path, theme_dirs: list[Path], options: dict[str, Any],
-                run_digests: dict[str, str] | None = None, memo: DigestMemo | None = None) -> str:
+                run_digests: dict[str, str] | None = None, memo: DigestMemo | None = None,
+                data_digests: dict[str, str] | None = None) -> str:
     """The digest of everything a build reads. ``run_digests`` receives each run folder's own
-    :func:`~sitegen.cache.tree_digest` (by ``<exp>/<run>``), which the loader reuses; ``memo`` spares
-    reading the files it knows unchanged."""
+    :func:`~sitegen.cache.tree_digest` (by ``<exp>/<run>``), which the loader reuses, and ``data_digests``
+    the digest of the folder without its run.yaml (:func:`~sitegen.cache.run_folder_digests`); ``memo``
+    spares reading the files it knows unchanged."""
     parts: list[Any] = [FORMAT, code_digest(), options, _git_state(source)]
     for name in SOURCE_PARTS:
         path = source / name
         if not path.is_dir() or path.is_symlink():
             parts.append(None)
         elif name == "runs" and run_digests is not None:
-            parts.append(tree_digest(path, run_digests, depth=2, memo=memo))
+            parts.append(tree_digest(path, run_digests, depth=2, memo=memo, data_parts=data_digests))
         else:
             parts.append(tree_digest(path, memo=memo))
     config = source / "sitegen.yaml"
@@ -119,8 +121,9 @@ class NoopResult:
 
 
 def prepare(source: Path, output: str | Path | None, *, base_url: str | None,
-            search: bool) -> tuple[Path, Path, str, dict[str, str]] | None:
-    """(output, cache directory, fingerprint, run folder digests) of a plain build of ``source``, or None
+            search: bool) -> tuple[Path, Path, str, dict[str, str], dict[str, str]] | None:
+    """(output, cache directory, fingerprint, run folder digests, their data digests) of a plain build of
+    ``source``, or None
     when the source's configuration cannot even be read (the full build then reports why)."""
     import yaml
 
@@ -138,13 +141,16 @@ def prepare(source: Path, output: str | Path | None, *, base_url: str | None,
     out = out.resolve()
     cache_dir = out.parent / f".{out.name}.cache"
     run_digests: dict[str, str] = {}
+    data_digests: dict[str, str] = {}
     memo = DigestMemo(cache_dir / DIGESTS_FILE)
-    print_ = fingerprint(source, list(theme.dirs), {"base_url": base_url, "search": search}, run_digests, memo)
+    print_ = fingerprint(source, list(theme.dirs), {"base_url": base_url, "search": search}, run_digests, memo,
+                         data_digests)
     memo.save()
-    return out, cache_dir, print_, run_digests
+    return out, cache_dir, print_, run_digests, data_digests
 
 
-def unchanged(prepared: tuple[Path, Path, str, dict[str, str]] | None, output: str | Path | None = None, *, strict: bool = False,
+def unchanged(prepared: tuple[Path, Path, str, dict[str, str], dict[str, str]] | None,
+              output: str | Path | None = None, *, strict: bool = False,
               started: float | None = None) -> NoopResult | None:
     """The last build's result when :func:`prepare`'s fingerprint says nothing changed since it (and the site
     is as it left it), else None."""
@@ -153,7 +159,7 @@ def unchanged(prepared: tuple[Path, Path, str, dict[str, str]] | None, output: s
     started = time.perf_counter() if started is None else started
     if prepared is None:
         return None
-    out, cache_dir, print_, _runs = prepared
+    out, cache_dir, print_ = prepared[:3]
     from .output import BuildLock
 
     with BuildLock(out):  # a build in progress is reported as such, exactly as a full build would

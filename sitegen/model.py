@@ -165,6 +165,7 @@ class Project:
     datasets: dict[str, Dataset] = field(default_factory=dict)
     diagnostics: list[Any] = field(default_factory=list)
     run_digests: dict[str, str] = field(default_factory=dict)  # content digest of each run folder (build cache)
+    data_digests: dict[str, str] = field(default_factory=dict)  # the same without run.yaml (its data alone)
 
     def run(self, ref: str, experiment: str | None = None) -> Run | None:
         """A run by uid (``exp/id``) or, with ``experiment``, by bare id."""

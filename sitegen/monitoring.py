@@ -1,4 +1,7 @@
-"""A deployed model's performance over time (models/<m>/monitoring.parquet) and threshold alerts."""
+"""A deployed model's performance over time (models/<m>/monitoring.parquet) and threshold alerts.
+
+numpy and pyarrow are loaded when a monitoring file is read: every build asks each model for its alerts,
+and most models have no such file."""
 
 from __future__ import annotations
 
@@ -6,13 +9,12 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
-
-from . import arrowbuf
 from .model import RegisteredModel
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class MonitoringError(Exception):
@@ -44,13 +46,23 @@ class Alert:
         return f"{self.metric}{where} = {self.value:.4g} on {self.at:%Y-%m-%d}, {op} the {self.bound} of {self.threshold:g}"
 
 
-# models/<m>/monitoring.parquet (DESIGN section 2); slice is optional when reading.
-SCHEMA = pa.schema([("time", pa.timestamp("ms", tz="UTC")), ("metric", pa.string()), ("value", pa.float64()),
-                    ("slice", pa.string())])
+def __getattr__(name: str) -> Any:
+    if name == "SCHEMA":  # models/<m>/monitoring.parquet (DESIGN section 2); slice is optional when reading.
+        import pyarrow as pa
+
+        return pa.schema([("time", pa.timestamp("ms", tz="UTC")), ("metric", pa.string()),
+                          ("value", pa.float64()), ("slice", pa.string())])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def read_monitoring(path: Path) -> list[MetricSeries]:
     """Series per (metric, slice), sorted by time; raises MonitoringError for an unusable file."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from . import arrowbuf
+
     try:
         table = pq.ParquetFile(path).read(use_threads=False)
     except (pa.ArrowException, OSError, ValueError) as exc:
@@ -104,6 +116,8 @@ def breach_count(series: MetricSeries, limits: dict[str, float] | None) -> int:
         return 0
     lo = limits.get("min")
     hi = limits.get("max")
+    import numpy as np
+
     values = series.values
     bad = np.isnan(values)
     if lo is not None:

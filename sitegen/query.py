@@ -60,11 +60,10 @@ import decimal
 import math
 import numbers
 import re
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Mapping
-
-import numpy as np
 
 from .diagnostics import SitegenError
 
@@ -183,7 +182,8 @@ def query_value(value: Any) -> Any:
             return float(value)
         except OverflowError:
             return math.inf if value > 0 else -math.inf
-    if isinstance(value, (bool, np.bool_)):
+    np = sys.modules.get("numpy")  # no value is a numpy one while numpy is not even loaded (most site builds)
+    if isinstance(value, bool) or (np is not None and isinstance(value, np.bool_)):
         return bool(value)
     if type(value).__name__ in ("NAType", "NaTType"):
         return None
@@ -199,7 +199,7 @@ def query_value(value: Any) -> Any:
         return _iso(value)
     if isinstance(value, _dt.date):
         return value.isoformat()
-    if isinstance(value, np.datetime64):
+    if np is not None and isinstance(value, np.datetime64):
         return None if np.isnat(value) else _iso(_dt.datetime.fromisoformat(str(value.astype("datetime64[us]"))))
     return _OTHER
 
@@ -293,8 +293,8 @@ _ORDER_TESTS: dict[str, Callable[[int], bool]] = {
     "=": lambda c: c == 0, "!=": lambda c: c != 0, "<": lambda c: c == -1,
     "<=": lambda c: c == -1 or c == 0, ">": lambda c: c == 1, ">=": lambda c: c == 0 or c == 1,
 }
-_NUMPY_OPS = {"=": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal,
-              ">": np.greater, ">=": np.greater_equal}
+_NUMPY_OPS = {"=": "equal", "!=": "not_equal", "<": "less", "<=": "less_equal", ">": "greater",
+              ">=": "greater_equal"}  # numpy's functions, by name: numpy is loaded for DataFrames only
 
 
 class Comparison:
@@ -373,6 +373,8 @@ class Comparison:
 
     # -- evaluation on a DataFrame column
     def mask(self, df: Any) -> np.ndarray:
+        import numpy as np
+
         n = len(df)
         if self.field not in df.columns:
             return np.full(n, self.op == "IS NULL")
@@ -386,6 +388,8 @@ class Comparison:
         return np.fromiter((test(convert(v)) for v in column.tolist()), dtype=bool, count=n)
 
     def _numeric_mask(self, arr: np.ndarray) -> np.ndarray | None:
+        import numpy as np
+
         present = ~np.isnan(arr)
         op = self.op
         if op == "IS NULL":
@@ -409,7 +413,7 @@ class Comparison:
             x = numbers_[0]
             if x != x:
                 return np.zeros(len(arr), dtype=bool)
-            return _NUMPY_OPS[op](arr, x) & present
+            return getattr(np, _NUMPY_OPS[op])(arr, x) & present
 
     def fields(self) -> set[str]:
         return {self.field}
@@ -444,6 +448,8 @@ class BoolOp:
         return any(child.matches(row) for child in self.children)
 
     def mask(self, df: Any) -> np.ndarray:
+        import numpy as np
+
         masks = [child.mask(df) for child in self.children]
         return np.logical_and.reduce(masks) if self.op == "and" else np.logical_or.reduce(masks)
 
@@ -713,6 +719,8 @@ class Query:
 
     def mask(self, df: Any) -> np.ndarray:
         """A boolean array over the rows of ``df``: True where the row satisfies the query."""
+        import numpy as np
+
         return np.ones(len(df), dtype=bool) if self.root is None else self.root.mask(df)
 
     def fields(self) -> set[str]:

@@ -420,3 +420,80 @@ def test_a_memo_record_that_is_not_text_drops_the_whole_cache(tmp_path):
     path.write_text(path.read_text() + json.dumps(["svg", "k2", {"not": "text"}]) + "\n")
     cache = BuildCache(path, "s")
     assert cache.memos["markup"].known == {} and cache.runs == {} and cache.pages == {}
+
+
+def test_data_digests_leave_out_the_run_yaml_alone(source):
+    from sitegen.cache import run_folder_digests, tree_digest
+
+    runs = source / "runs"
+    parts: dict[str, str] = {}
+    data: dict[str, str] = {}
+    tree_digest(runs, parts, depth=2, data_parts=data)
+    folder = sorted(p for p in runs.glob("*/*") if (p / "metrics.parquet").is_file())[0]
+    name = f"{folder.parent.name}/{folder.name}"
+    assert run_folder_digests(folder) == (parts[name], data[name])
+    (folder / "run.yaml").write_text((folder / "run.yaml").read_text() + "\n# edited\n")
+    edited = run_folder_digests(folder)
+    assert edited[0] != parts[name] and edited[1] == data[name]  # the YAML is not the run's data
+    (folder / "metrics.parquet").write_bytes((folder / "metrics.parquet").read_bytes() + b"\0")
+    assert run_folder_digests(folder)[1] != data[name]
+
+
+def history_reads(monkeypatch) -> list[str]:
+    import sitegen.store.metrics as metrics
+
+    reads: list[str] = []
+    real = metrics.read_history
+
+    def counting(run_dir, relroot):
+        reads.append(relroot)
+        return real(run_dir, relroot)
+
+    monkeypatch.setattr(metrics, "read_history", counting)
+    return reads
+
+
+def test_a_yaml_edit_reads_no_metric_history_and_keeps_the_run_data_files(source, tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    build(source, site, jobs=1)
+    folder = sorted(p.parent for p in (source / "runs" / "churn").glob("*/metrics.parquet"))[1]
+    files = {name: (site / "runs" / "churn" / folder.name / name).read_bytes() for name in ("data.js", "metrics.csv")}
+    run_yaml = folder / "run.yaml"
+    run_yaml.write_text(run_yaml.read_text().replace("user: ", "user: someone-", 1))
+    reads, rendered = history_reads(monkeypatch), count_renders(monkeypatch)
+    build(source, site, jobs=1)
+    assert rendered == [f"churn/{folder.name}"] and reads == []  # the page again, its history not read
+    assert {name: (site / "runs" / "churn" / folder.name / name).read_bytes() for name in files} == files
+    assert "someone-" in (site / "runs" / "churn" / folder.name / "index.html").read_text()
+    build(source, tmp_path / "cold", cache=False)
+    assert tree_diff(site, tmp_path / "cold") == []
+
+
+def test_a_changed_metric_history_is_read_again(source, tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    site = tmp_path / "site"
+    build(source, site, jobs=1)
+    folder = sorted(p.parent for p in (source / "runs" / "churn").glob("*/metrics.parquet"))[1]
+    table = pq.read_table(folder / "metrics.parquet")
+    pq.write_table(table.slice(0, table.num_rows // 2), folder / "metrics.parquet")
+    reads = history_reads(monkeypatch)
+    build(source, site, jobs=1)
+    assert reads.count(f"runs/churn/{folder.name}") >= 1
+    build(source, tmp_path / "cold", cache=False)
+    assert tree_diff(site, tmp_path / "cold") == []
+
+
+def test_history_problems_are_still_reported_when_the_history_is_not_read_again(tmp_path, monkeypatch):
+    src = tmp_path / "src"
+    write_run(src, "exp", "r1", metrics={"loss": 0.5})
+    journal = src / "runs" / "exp" / "r1" / "metrics.journal.jsonl"
+    journal.write_text('{"key": "loss", "step": 0, "value": 1.0}\nnot json\n{"key": "loss", "step": 1, "value": 0.5}\n')
+    first = build(src, tmp_path / "site", jobs=1)
+    problems = sorted(str(d) for d in first.diagnostics if "journal" in d.path)
+    assert problems
+    run_yaml = src / "runs" / "exp" / "r1" / "run.yaml"
+    run_yaml.write_text(run_yaml.read_text() + "\nnotes: edited\n")
+    reads = history_reads(monkeypatch)
+    again = build(src, tmp_path / "site", jobs=1)
+    assert reads == [] and sorted(str(d) for d in again.diagnostics if "journal" in d.path) == problems

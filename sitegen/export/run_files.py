@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import io
-
-import pyarrow as pa
-import pyarrow.csv as pacsv
+from typing import TYPE_CHECKING
 
 from .. import urls
 from ..model import Run
 from ..output import SiteWriter
 from ..pages.run import MAX_COPY_BYTES
-from ..store.metrics import History
+
+if TYPE_CHECKING:
+    from ..store.metrics import History
 
 
 def metrics_csv(history: History) -> bytes:
     """key, step, value, timestamp_ms (milliseconds since the Unix epoch, UTC; empty when not recorded)
     for every point; NaN and infinities are written as such. Epoch milliseconds rather than ISO text:
     formatting dates is most of the cost of this file, and every spreadsheet converts them."""
+    import pyarrow as pa  # here, not above: a rebuild that reads no metric history never loads pyarrow
+    import pyarrow.csv as pacsv
+
     table = pa.Table.from_arrays(history.columns(pa.int64()), names=["key", "step", "value", "timestamp_ms"])
     buf = io.BytesIO()
     pacsv.write_csv(table, buf, pacsv.WriteOptions(quoting_style="needed"))

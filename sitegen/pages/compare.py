@@ -12,21 +12,22 @@ from __future__ import annotations
 import json
 import math
 import statistics
-from typing import Any, Iterable, Iterator
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from .. import urls
 from ..config import Comparison
 from ..diagnostics import Diagnostic
-from ..downsample import downsample
 from ..jsonutil import float_token, js_number_arrays
 from ..model import Project, Run
 from ..query import QueryError, parse
 from ..render import fmt_iso, fmt_number
-from ..store.metrics import History
 from . import Page
 from .common import display_value, markdown, metric_value, status
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ..store.metrics import History
 
 MAX_POINTS = 1000  # points a series in data.js
 MAX_TEXT_BYTES = 32 * 1024  # text artifacts up to this size are embedded in data.js for diffs
@@ -198,6 +199,8 @@ SIGNIFICANT = 7  # digits of a value in data.js: for display only, metrics.csv h
 
 def _rounded(values: np.ndarray) -> np.ndarray:
     """Values rounded to :data:`SIGNIFICANT` digits, so their text is short; NaN and inf unchanged."""
+    import numpy as np  # here: the site's pages need no numpy, only a run's data.js does
+
     out = values.astype(np.float64, copy=True)
     finite = np.isfinite(values) & (values != 0)
     mag = np.floor(np.log10(np.abs(values[finite])))
@@ -214,6 +217,10 @@ def _series(steps: np.ndarray, values: np.ndarray, times: np.ndarray,
             t0: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """One curve: steps, values and ms since t0 (None without times), sorted by step and downsampled to
     :data:`MAX_POINTS`."""
+    import numpy as np
+
+    from ..downsample import downsample
+
     order = np.argsort(steps, kind="stable")
     if len(order) > MAX_POINTS:
         order = order[downsample(steps[order].astype(np.float64), values[order], MAX_POINTS)]

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import posixpath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import previews, urls
 from ..model import Project, Run
-from ..store.metrics import History, HistoryError, read_history
+from ..store.metric_files import HistoryError
 from . import Page
 from .common import display_value, markdown, ref_link, run_link, status
+
+if TYPE_CHECKING:
+    from ..store.metrics import History
 
 MAX_COPY_BYTES = 50 * 1024 * 1024  # artifacts larger than this are listed, not published
 
@@ -18,6 +21,8 @@ def load_history(run: Run) -> History | None:
     """The run's metric history, or None when it has none or it cannot be read (already reported)."""
     if not run.has_history:
         return None
+    from ..store.metrics import read_history  # numpy and pyarrow: only when a history is read
+
     try:
         return read_history(run.directory, run.file.rsplit("/", 1)[0])
     except HistoryError:

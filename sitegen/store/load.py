@@ -19,7 +19,7 @@ from ..model import (AliasEvent, Artifact, Dataset, Experiment, MetricSummary, M
 from ..redact import redact_mapping, strip_url_credentials
 from . import artifacts as artifact_scan
 from . import validate
-from .metrics import JOURNAL, PARQUET, HistoryError, read_history, summarize
+from .metric_files import JOURNAL, PARQUET, HistoryError
 from .paths import describe_name, is_plain_file, is_run_id, is_slug, list_entries, rel
 from .yamlio import YamlDoc, YamlProblem, read_yaml
 
@@ -72,9 +72,12 @@ class Loader:
         self.with_history = with_history
         self.cache = cache  # a sitegen.cache.BuildCache, or None
         self.run_digests: dict[str, str] = {}
+        self.data_digests: dict[str, str] = {}  # uid -> digest of the run folder without its run.yaml
         self.jobs = jobs  # processes that read run folders (default: all cores)
-        self._digests: dict[Path, str] = {}
+        self._digests: dict[Path, tuple[str, str]] = {}
         self.tree_digests: dict[str, str] = {}  # run folder (<exp>/<run>) -> tree_digest, when known already
+        self.known_data_digests: dict[str, str] = {}  # the same folders' data digests, when known already
+        self._histories: dict[str, dict[str, Any]] = {}  # uid -> what its metric history gave (cache record)
 
     # -- helpers ---------------------------------------------------------------------------------------
     def _rel(self, path: Path) -> str:
@@ -136,10 +139,10 @@ class Loader:
         loaded = iter(self._load_many([entry for _, folders in found for entry in folders]))
         for exp, folders in found:
             for _run_dir, slug, folder in folders:
-                run, diags, record, digest = next(loaded)
+                run, diags, record, digests = next(loaded)
                 self.diags.extend(diags)
-                if digest is not None:
-                    self.run_digests[f"{slug}/{folder}"] = digest
+                if digests is not None:
+                    self.run_digests[f"{slug}/{folder}"], self.data_digests[f"{slug}/{folder}"] = digests
                 if record is not None and self.cache is not None:
                     self.cache.new_runs[f"{slug}/{folder}"] = record
                 if run is not None:
@@ -185,20 +188,23 @@ class Loader:
             run_folders.append((run_dir, slug, entry.name))
         return exp, run_folders
 
-    def _load_one(self, entry: tuple[Path, str, str]) -> tuple[Run | None, list[Diagnostic], dict | None, str | None]:
-        """One run with the diagnostics it raised, its build-cache record and content digest (when cached)."""
+    def _load_one(self, entry: tuple[Path, str, str]) -> tuple[Run | None, list[Diagnostic], dict | None,
+                                                               tuple[str, str] | None]:
+        """One run with the diagnostics it raised, its build-cache record and its content and data digests
+        (when cached)."""
         run_dir, slug, folder = entry
         uid = f"{slug}/{folder}"
         saved, self.diags = self.diags, Diagnostics()
         try:
             run = self._load_run_cached(run_dir, slug, folder)
             record = self.cache.new_runs.pop(uid, None) if self.cache is not None else None
-            return run, list(self.diags), record, self.run_digests.pop(uid, None)
+            digests = (self.run_digests.pop(uid), self.data_digests.pop(uid)) if uid in self.run_digests else None
+            return run, list(self.diags), record, digests
         finally:
             self.diags = saved
 
     def _load_many(self, folders: list[tuple[Path, str, str]]) -> list[tuple[Run | None, list[Diagnostic], dict | None,
-                                                                             str | None]]:
+                                                                             tuple[str, str] | None]]:
         """:meth:`_load_one` of every run folder, in order; in forked worker processes when there are many
         (reading YAML and Parquet is most of a cold build's loading). The result does not depend on ``jobs``."""
         results: list[Any] = [None] * len(folders)
@@ -229,21 +235,28 @@ class Loader:
 
     def _run_digest(self, run_dir: Path) -> str:
         """The content digest of a run folder that keys its build-cache record (computed once a build)."""
-        from ..cache import digest_json, tree_digest
+        return self._folder_digests(run_dir)[0]
 
-        digest = self._digests.get(run_dir)
-        if digest is None:
-            tree = self.tree_digests.get(f"{run_dir.parent.name}/{run_dir.name}") or tree_digest(run_dir)
-            digest = self._digests[run_dir] = digest_json([tree, self.config.redact])
-        return digest
+    def _folder_digests(self, run_dir: Path) -> tuple[str, str]:
+        """(the run's cache-record digest, its folder's data digest: :func:`~sitegen.cache.run_folder_digests`)."""
+        from ..cache import digest_json, run_folder_digests
+
+        digests = self._digests.get(run_dir)
+        if digests is None:
+            name = f"{run_dir.parent.name}/{run_dir.name}"
+            tree, data = self.tree_digests.get(name), self.known_data_digests.get(name)
+            if tree is None or data is None:
+                tree, data = run_folder_digests(run_dir)
+            digests = self._digests[run_dir] = (digest_json([tree, self.config.redact]), data)
+        return digests
 
     def _load_run_cached(self, run_dir: Path, experiment: str, folder: str) -> Run | None:
         """A run, from the build cache when its folder's content is what an earlier build read."""
         if self.cache is None or not self.with_history:
             return self._load_run(run_dir, experiment, folder)
         uid = f"{experiment}/{folder}"
-        digest = self._run_digest(run_dir)
-        self.run_digests[uid] = digest
+        digest, data_digest = self._folder_digests(run_dir)
+        self.run_digests[uid], self.data_digests[uid] = digest, data_digest
         record = self.cache.run(uid, digest)
         if record is not None:
             run = self._make_run(record["data"], run_dir, experiment, folder, clean=record.get("clean", False))
@@ -261,12 +274,15 @@ class Loader:
         before = len(self.diags)
         run = self._load_run(run_dir, experiment, folder)
         found = [[d.path, d.line, d.col, d.message, d.severity] for d in self.diags[before:]]
+        history = self._histories.pop(uid, None)
         if run is not None:
             self.cache.new_runs[uid] = {
                 "digest": digest, "data": run.raw, "has_history": run.has_history, "has_journal": run.has_journal,
                 "metrics": [vars(m) for m in run.metrics.values()], "diagnostics": found,
                 "artifacts": [[a.path, a.size, a.kind, a.lfs_oid] for a in run.artifacts],
                 "clean": _nothing_redacted(run)}
+            if history is not None:
+                self.cache.new_runs[uid].update(data_digest=data_digest, history=history)
         return run
 
     def _load_run(self, run_dir: Path, experiment: str, folder: str) -> Run | None:
@@ -342,20 +358,17 @@ class Loader:
             if (run_dir / name).is_symlink():
                 self.diags.warning(f"{relroot}/{name}", "symbolic link not followed (links are never read, so "
                                                         "nothing outside the source can leak in)")
-        run.has_journal = is_plain_file(run_dir / JOURNAL)
-        run.has_history = run.has_journal or is_plain_file(run_dir / PARQUET)
-        metrics: dict[str, MetricSummary] = {}
-        if run.has_history:
-            try:
-                history = read_history(run_dir, relroot)
-            except HistoryError as exc:
-                self.diags.error(f"{relroot}/{PARQUET}", f"{exc}; the run is shown without its metric history")
-                run.has_history = run.has_journal
-                history = None
-            if history is not None:
-                for relpath, line, message, *sev in history.problems:
-                    self.diags.append(_diag(relpath, line, message, sev[0] if sev else "warning"))
-                metrics = summarize(history)
+        known = self._known_history(run.uid, run_dir)
+        if known is None:
+            before = len(self.diags)
+            known = self._read_history(run_dir, relroot)
+            known["diagnostics"] = [[d.path, d.line, d.col, d.message, d.severity] for d in self.diags[before:]]
+        else:
+            self.diags.extend(Diagnostic(*d) for d in known["diagnostics"])
+        if self.cache is not None:
+            self._histories[run.uid] = known
+        run.has_journal, run.has_history = known["has_journal"], known["has_history"]
+        metrics = {m["key"]: MetricSummary(**m) for m in known["metrics"]}
         for key, value in summary.items():
             value = float("nan") if value is None else float(value)
             prev = metrics.get(key)
@@ -363,6 +376,39 @@ class Loader:
                                          max=prev.max if prev else None, count=prev.count if prev else 1,
                                          last_step=prev.last_step if prev else None)
         run.metrics = dict(sorted(metrics.items()))
+
+    def _known_history(self, uid: str, run_dir: Path) -> dict[str, Any] | None:
+        """What the run's metric history gave an earlier build, when the build cache has it and nothing but
+        the run's YAML changed since (the folder's data digest is the same): numpy and pyarrow are not even
+        loaded then, nor the Parquet file read."""
+        if self.cache is None:
+            return None
+        record = self.cache.runs.get(uid)
+        if record is None or record.get("data_digest") != self._folder_digests(run_dir)[1]:
+            return None
+        known = record.get("history")
+        return known if isinstance(known, dict) else None
+
+    def _read_history(self, run_dir: Path, relroot: str) -> dict[str, Any]:
+        """Summaries of the run's metric history, read from its files (problems go to the diagnostics)."""
+        has_journal = is_plain_file(run_dir / JOURNAL)
+        has_history = has_journal or is_plain_file(run_dir / PARQUET)
+        metrics: dict[str, MetricSummary] = {}
+        if has_history:
+            from .metrics import read_history, summarize  # numpy and pyarrow: loaded when a history is read
+
+            try:
+                history = read_history(run_dir, relroot)
+            except HistoryError as exc:
+                self.diags.error(f"{relroot}/{PARQUET}", f"{exc}; the run is shown without its metric history")
+                has_history = has_journal
+                history = None
+            if history is not None:
+                for relpath, line, message, *sev in history.problems:
+                    self.diags.append(_diag(relpath, line, message, sev[0] if sev else "warning"))
+                metrics = summarize(history)
+        return {"has_history": has_history, "has_journal": has_journal,
+                "metrics": [vars(m) for m in metrics.values()]}
 
     def _link_runs(self, project: Project) -> None:
         by_id: dict[str, list[str]] = {}
@@ -539,12 +585,14 @@ def _strip_credentials(value: Any) -> Any:
 
 
 def load_project(source: str | Path, config: Config | None = None, *, with_history: bool = True,
-                 cache=None, jobs: int | None = None, tree_digests: dict[str, str] | None = None) -> Project:
+                 cache=None, jobs: int | None = None, tree_digests: dict[str, str] | None = None,
+                 data_digests: dict[str, str] | None = None) -> Project:
     """Load everything in ``source``. Problems are in ``project.diagnostics``; nothing here raises for bad input.
 
     Run folders are read in ``jobs`` processes (default: all cores) when there are many. ``tree_digests``:
     :func:`~sitegen.cache.tree_digest` of run folders by ``<exp>/<run>``, already computed (by the fast
-    path's fingerprint moments ago), so the build cache need not read those folders again."""
+    path's fingerprint moments ago), so the build cache need not read those folders again; ``data_digests``
+    their data digests (:func:`~sitegen.cache.run_folder_digests`), which must come with them."""
     root = Path(source)
     if not root.is_dir():
         from ..diagnostics import SitegenError
@@ -552,6 +600,7 @@ def load_project(source: str | Path, config: Config | None = None, *, with_histo
         raise SitegenError(f"source {str(root)!r} is not a directory")
     loader = Loader(root, config, with_history=with_history, cache=cache, jobs=jobs)
     loader.tree_digests = dict(tree_digests or {})
+    loader.known_data_digests = dict(data_digests or {})
     project = loader.load()
-    project.run_digests = loader.run_digests
+    project.run_digests, project.data_digests = loader.run_digests, loader.data_digests
     return project

@@ -14,9 +14,9 @@ import pyarrow.parquet as pq
 
 from .. import arrowbuf
 from ..model import MetricSummary
+from .metric_files import JOURNAL, PARQUET, HistoryError
 
-PARQUET = "metrics.parquet"
-JOURNAL = "metrics.journal.jsonl"
+__all__ = ["JOURNAL", "PARQUET", "SCHEMA", "History", "HistoryError", "read_history", "summarize", "history_frame"]
 # metrics.parquet (format 1, DESIGN section 2) as any tool may write it; the tracker's own files use
 # sitegen.journal.SCHEMA, the same columns with key, step and value never null.
 SCHEMA = pa.schema([("key", pa.string()), ("step", pa.int64()), ("value", pa.float64()),
@@ -78,10 +78,6 @@ class History:
                 arrowbuf.numeric(pa.float64(), self.values.astype(np.float64, copy=False)),
                 arrowbuf.numeric(timestamp_type, self.timestamps.astype(np.int64, copy=False),
                                  null=self.timestamps < 0)]
-
-
-class HistoryError(Exception):
-    """The Parquet file of a run cannot be used (corrupt, truncated, wrong schema)."""
 
 
 def _read_parquet(path: Path) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -4,9 +4,11 @@ Layout (site-root paths)::
 
     pagefind/                          main shard: every page outside runs/ and models/; its pagefind.js is
                                        what the search box loads
-    pagefind/models/                   the model registry's pages (data files only, like a run shard): a run
-                                       edited changes its experiment's page, and only a model's source run
-                                       changes model pages, so the main shard re-indexed is small
+    pagefind/models/<n>/               model shard n (1, 2, ...): the registry's pages, whole models in slug
+                                       order, about MODEL_PAGES_PER_SHARD a shard (data files only, like a
+                                       run shard). A run edited changes its experiment's page, and only a
+                                       model's source run changes model pages: the main shard re-indexed
+                                       is small, and a model's source run re-indexes its model's shard
     pagefind/runs/<experiment>/<n>/    run shard n (1, 2, ...) of an experiment: its run pages in path order,
                                        RUNS_PER_SHARD a shard (data files only: entry, meta, index, fragments)
     pagefind/sitegen-shards.json       SHARDS_FILE: the shards the browser merges into the main index
@@ -40,7 +42,8 @@ PAGEFIND_DIR = "pagefind"
 SHARDS_FILE = f"{PAGEFIND_DIR}/sitegen-shards.json"
 SHARDS_FORMAT = "sitegen.search-shards/1"
 RUN_SHARDS = "runs"  # run shards live in pagefind/runs/<experiment>/<n>/
-MODEL_SHARD = "models"  # the registry's pages: pagefind/models/
+MODEL_SHARD = "models"  # the registry's pages: pagefind/models/<n>/
+MODEL_PAGES_PER_SHARD = 20  # what one model's source run re-indexes (Pagefind: ~2 ms of CPU a page)
 RUNS_PER_SHARD = 500  # bounds one Pagefind process (~150 MB, ~1.2 s) and what one changed run re-indexes
 MAX_INDEXERS = 8  # Pagefind processes at once, at most (and at most one per core)
 # Result links end in a file name, like every link of the site; output is written where the shard goes.
@@ -71,12 +74,15 @@ def in_run_shard(path: str) -> bool:
     return parts[0] == "runs" and len(parts) == 3
 
 
-def plan(html_paths: Iterable[str], per_shard: int = RUNS_PER_SHARD) -> list[Shard]:
+def plan(html_paths: Iterable[str], per_shard: int = RUNS_PER_SHARD,
+         model_pages: int = MODEL_PAGES_PER_SHARD) -> list[Shard]:
     """The shards of a site with these HTML pages: the main shard first, the model registry's, then each
     experiment's run shards.
 
     A run page is ``runs/<experiment>/...``; an experiment's pages are cut, in path order (run ids made by
-    the tracker sort by start time, so new runs land in the last shard), into shards of ``per_shard``."""
+    the tracker sort by start time, so new runs land in the last shard), into shards of ``per_shard``.
+    The registry's pages (``models/...``) are cut between models, in slug order, into shards of about
+    ``model_pages`` (a model's pages always share one; the registry's index page comes first)."""
     main: list[str] = []
     models: list[str] = []
     runs: dict[str, list[str]] = {}
@@ -90,8 +96,16 @@ def plan(html_paths: Iterable[str], per_shard: int = RUNS_PER_SHARD) -> list[Sha
     if len(models) <= 1:  # a registry without models (its index page alone) is not worth a shard to merge
         main, models = main + models, []
     shards = [Shard("", tuple(sorted(main)))]
-    if models:
-        shards.append(Shard(MODEL_SHARD, tuple(sorted(models))))
+    by_model: dict[str, list[str]] = {}
+    for path in models:
+        parts = path.split("/")
+        by_model.setdefault(parts[1] if len(parts) > 2 else "", []).append(path)  # "": the registry's index
+    groups: list[list[str]] = []
+    for model in sorted(by_model):
+        if not groups or len(groups[-1]) + len(by_model[model]) > model_pages:
+            groups.append([])
+        groups[-1] += by_model[model]
+    shards += [Shard(f"{MODEL_SHARD}/{n}", tuple(sorted(pages))) for n, pages in enumerate(groups, start=1)]
     for experiment in sorted(runs):
         pages = sorted(runs[experiment])
         for n, start in enumerate(range(0, len(pages), per_shard), start=1):
@@ -100,11 +114,11 @@ def plan(html_paths: Iterable[str], per_shard: int = RUNS_PER_SHARD) -> list[Sha
 
 
 def _plan_order(shard: Shard) -> tuple[int, str, int]:
-    """Where :func:`plan` puts a shard: main, models, then run shards by experiment and number."""
+    """Where :func:`plan` puts a shard: main, model shards by number, then run shards by experiment and number."""
     if shard.main:
         return (0, "", 0)
-    if shard.name == MODEL_SHARD:
-        return (1, "", 0)
+    if shard.name.startswith(MODEL_SHARD + "/"):
+        return (1, "", int(shard.name.split("/")[1]))
     _, experiment, number = shard.name.split("/")
     return (2, experiment, int(number))
 
@@ -116,8 +130,8 @@ def _shard_of(relpath: str) -> str | None:
     parts = relpath.split("/")
     if len(parts) > 4 and parts[1] == RUN_SHARDS:
         return "/".join(parts[1:4])
-    if len(parts) > 2 and parts[1] == MODEL_SHARD:
-        return MODEL_SHARD
+    if len(parts) > 3 and parts[1] == MODEL_SHARD:
+        return "/".join(parts[1:3])
     return ""
 
 

@@ -53,7 +53,7 @@ def indexed(monkeypatch):
     real = search_index._start_pagefind
 
     def spy(site: Path, output: Path):
-        seen.append(site.name if site.name in ("main", "models") else "/".join(site.parts[-3:]))
+        seen.append("main" if site.name == "main" else "/".join(site.parts[-2 if site.parts[-2] == "models" else -3:]))
         return real(site, output)
 
     monkeypatch.setattr(search_index, "_start_pagefind", spy)
@@ -64,12 +64,12 @@ def test_plan_splits_main_pages_from_each_experiments_runs():
     pages = ["index.html", "experiments/a/index.html", "404.html", "runs/b/r1/index.html",
              *[f"runs/a/r{i}/index.html" for i in (3, 1, 2)], "models/m/1/index.html", "models/index.html"]
     shards = plan(pages, per_shard=2)
-    assert [s.name for s in shards] == ["", "models", "runs/a/1", "runs/a/2", "runs/b/1"]
+    assert [s.name for s in shards] == ["", "models/1", "runs/a/1", "runs/a/2", "runs/b/1"]
     assert shards[0].pages == ("404.html", "experiments/a/index.html", "index.html")
     assert shards[1].pages == ("models/index.html", "models/m/1/index.html")
     assert shards[2].pages == ("runs/a/r1/index.html", "runs/a/r2/index.html")
     assert shards[3].pages == ("runs/a/r3/index.html",) and shards[4].pages == ("runs/b/r1/index.html",)
-    assert [s.prefix for s in shards] == ["pagefind", "pagefind/models", "pagefind/runs/a/1", "pagefind/runs/a/2",
+    assert [s.prefix for s in shards] == ["pagefind", "pagefind/models/1", "pagefind/runs/a/1", "pagefind/runs/a/2",
                                           "pagefind/runs/b/1"]
     assert [s.name for s in plan(pages[:3])] == [""]  # no model pages: no model shard
     assert [s.name for s in plan([*pages[:3], "models/index.html"])] == [""]  # nor for the registry's index alone
@@ -286,18 +286,32 @@ def test_pagefinds_version_is_remembered_by_the_binarys_identity(tmp_path, fake_
     assert search_index.known_version(memo) == "0.0.10-test"
 
 
+def test_model_pages_are_cut_between_models_into_shards_of_their_own():
+    pages = ["index.html", "models/index.html", *[f"models/{m}/{p}" for m in ("c", "a", "b")
+                                                  for p in ("index.html", "1/index.html", "2/index.html")]]
+    shards = plan(pages, model_pages=4)  # the registry's index, then whole models of three pages
+    assert [(s.name, s.pages) for s in shards[1:]] == [
+        ("models/1", ("models/a/1/index.html", "models/a/2/index.html", "models/a/index.html", "models/index.html")),
+        ("models/2", ("models/b/1/index.html", "models/b/2/index.html", "models/b/index.html")),
+        ("models/3", ("models/c/1/index.html", "models/c/2/index.html", "models/c/index.html"))]
+    assert [len(s.pages) for s in plan(pages, model_pages=2)][1:] == [1, 3, 3, 3]  # a model is never split
+    assert [s.name for s in plan(pages)] == ["", "models/1"]
+    assert [search_index._plan_order(s) for s in plan(pages, model_pages=4)] == [(0, "", 0), (1, "", 1), (1, "", 2),
+                                                                                  (1, "", 3)]
+
+
 def test_model_pages_have_a_shard_of_their_own(tmp_path, indexed):
     sample = Path(__file__).resolve().parent.parent / "sample_runs"
     source = tmp_path / "src"
     shutil.copytree(sample, source)
     site = build_site(source, tmp_path / "site").output
-    assert "models/" in [s["path"] for s in json.loads((site / SHARDS_FILE).read_text())["shards"]]
+    assert "models/1/" in [s["path"] for s in json.loads((site / SHARDS_FILE).read_text())["shards"]]
     sources = "".join(p.read_text() for p in (source / "models").glob("*/versions/*.yaml"))
     plain = next(p for p in sorted((source / "runs").glob("*/*/run.yaml")) if p.parent.name not in sources)
     plain.write_text(plain.read_text().replace("user: ", "user: someone-", 1))
     indexed.clear()
     build_site(source, site)
-    assert "models" not in indexed  # a run that no model comes from: the registry's pages are not indexed again
+    assert not [s for s in indexed if s.startswith("models")]  # a run no model comes from: not indexed again
 
 
 def test_search_over_http_finds_model_pages_and_runs(tmp_path, serve_dir, page):
@@ -307,7 +321,7 @@ def test_search_over_http_finds_model_pages_and_runs(tmp_path, serve_dir, page):
                {"format": "sitegen.model-version/1", "version": 1, "source_run": "alpha/a-run-1",
                 "created": "2026-11-20T10:00:00Z"})
     site = build_site(source, tmp_path / "site").output
-    assert [s["path"] for s in json.loads((site / SHARDS_FILE).read_text())["shards"]][0] == "models/"
+    assert [s["path"] for s in json.loads((site / SHARDS_FILE).read_text())["shards"]][0] == "models/1/"
     base = serve_dir(site)
     page.goto(base + "index.html")
     box = page.locator("#site-search-input")

@@ -74,8 +74,9 @@
     });
   }
 
-  /* The index comes in shards: pagefind/ (every page but run pages) and one per slice of an experiment's
-     runs, listed in pagefind/sitegen-shards.json; they are merged into the main one. */
+  /* The index comes in shards: pagefind/ (the site's other pages), the model registry's (pagefind/models/<n>/)
+     and one per slice of an experiment's runs, listed in pagefind/sitegen-shards.json; they are merged into
+     the main one. */
   function mergeShards(pf, src, baseUrl) {
     return fetch(new URL("sitegen-shards.json", src).href).then(function (res) {
       if (!res.ok) { throw new Error("cannot load the search shard list (" + res.status + ")"); }

@@ -446,7 +446,7 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
                 if search and indexing is None:
                     indexing = _start_search_index(writer, jobs, views)
                 if indexing is not None:
-                    indexing.add(path for path in writer.manifest if indexing.in_run_shard(path))
+                    indexing.add((path for path in writer.manifest if indexing.in_run_shard(path)), eager=early)
                 if not early:
                     _write_pages(site_pages, facts, renderer, writer, advance)
                     lap("site_pages")

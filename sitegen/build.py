@@ -199,16 +199,19 @@ def _run_data_files(run: Run, writer: SiteWriter) -> dict[str, Any] | None:
     cache: BuildCache | None = _JOB.get("cache")
     digest = _JOB["project"].data_digests.get(run.uid)
     key = digest_json([_JOB["global_key"], digest]) if cache is not None and digest else None
-    known = (cache.pages.get(run.uid) or {}).get("data") if key is not None else None
-    if isinstance(known, dict) and known.get("key") == key and writer.still_there(known["files"]):
-        writer.carry_over(known["files"], known["bytes"])
-        return known
-    files = writer.child()
+    before = cache.pages.get(run.uid) if key is not None else None
+    known = before.get("data") if before is not None else None
+    if isinstance(known, dict) and known.get("key") == key:
+        files = {path: before["files"].get(path) for path in known.get("paths", ())}  # digests: the page's record
+        if None not in files.values() and writer.still_there(files):
+            writer.carry_over(files, known["bytes"])
+            return known
+    part = writer.child()
     history = run_pages.load_history(run)
-    run_files.publish(run, history, files)
-    files.write_text(urls.run_data_js(run.experiment, run.id), compare.data_script(run, history))
-    writer.merge(files.part())
-    return {"key": key, "files": files.manifest, "bytes": files.bytes} if key is not None else None
+    run_files.publish(run, history, part)
+    part.write_text(urls.run_data_js(run.experiment, run.id), compare.data_script(run, history))
+    writer.merge(part.part())
+    return {"key": key, "paths": sorted(part.manifest), "bytes": part.bytes} if key is not None else None
 
 
 def _render_chunk(uids: list[str]) -> tuple[list[tuple[str, Page, dict[str, Any]]], dict[str, Any], dict[str, Any]]:

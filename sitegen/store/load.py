@@ -282,6 +282,8 @@ class Loader:
                 "artifacts": [[a.path, a.size, a.kind, a.lfs_oid] for a in run.artifacts],
                 "clean": _nothing_redacted(run)}
             if history is not None:
+                if history["metrics"] == self.cache.new_runs[uid]["metrics"]:  # the usual case: no metrics
+                    history = {**history, "metrics": None}  # in run.yaml, so not kept twice (a fifth of the file)
                 self.cache.new_runs[uid].update(data_digest=data_digest, history=history)
         return run
 
@@ -387,7 +389,9 @@ class Loader:
         if record is None or record.get("data_digest") != self._folder_digests(run_dir)[1]:
             return None
         known = record.get("history")
-        return known if isinstance(known, dict) else None
+        if not isinstance(known, dict):
+            return None
+        return known if known.get("metrics") is not None else {**known, "metrics": record["metrics"]}
 
     def _read_history(self, run_dir: Path, relroot: str) -> dict[str, Any]:
         """Summaries of the run's metric history, read from its files (problems go to the diagnostics)."""

@@ -31,7 +31,7 @@ from .export import prov as prov_export
 from .pages import history as history_pages
 from .pages import lineage as lineage_pages
 from .pages import provenance as provenance_pages
-from .render import make_environment, page_links
+from .render import make_environment, rendering
 from .store.load import load_project
 from .theme import Theme, resolve_theme
 
@@ -122,9 +122,9 @@ class Renderer:
             "absolute_base": self.site["base_url"] if page.kind == "404" else None,
             "charts": [], "search_filters": self.search.filters(page),
         }
-        context.update(page_links(page.url, self.assets, context["absolute_base"]))
         context.update(page.context)
-        return template.render(context)
+        with rendering(page.url, self.assets, context["absolute_base"]):
+            return template.render(context)
 
 
 # -- run pages, rendered in parallel ------------------------------------------------------------------

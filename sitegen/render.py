@@ -5,15 +5,17 @@ Templates format; they do not compute. Every value a template shows arrives in t
 
 from __future__ import annotations
 
+import contextlib
 import math
 import posixpath
 import re
+from contextvars import ContextVar
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from markupsafe import Markup
-from jinja2 import ChoiceLoader, FileSystemBytecodeCache, Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2 import ChoiceLoader, FileSystemBytecodeCache, Environment, FileSystemLoader, StrictUndefined
 
 from . import urls
 from .jsonutil import dumps_for_script
@@ -84,36 +86,33 @@ def script_json(value) -> Markup:
     return Markup(dumps_for_script(value))
 
 
-def page_links(page_url: str, assets: dict[str, str], absolute_base: str | None = None) -> dict[str, Any]:
-    """``url`` and ``asset`` for the templates of one page, bound to it: plain functions are quicker for
-    Jinja to call than the context-reading globals below (a run page has about thirty links)."""
-    if absolute_base:
-        def url(target: str) -> str:
-            return urls.absolute(absolute_base, target)
-    else:
-        folder = posixpath.dirname(page_url)
-
-        def url(target: str) -> str:
-            return urls.relative_from(folder, target)
-
-    def asset(name: str) -> str:
-        return url(assets[name])
-
-    return {"url": url, "asset": asset}
+# The page being rendered: (absolute base URL or None, its folder, the assets' published names). ``url`` and
+# ``asset`` read it, so they are plain functions that macros imported without the page's context can call:
+# Jinja then keeps the imported macro module instead of running it again for every page, and calls them
+# without going through the context (a run page has about thirty links).
+_page: ContextVar[tuple[str | None, str, dict[str, str]]] = ContextVar("sitegen_page")
 
 
-@pass_context
-def _url(ctx, target: str) -> str:
-    """A link from the page being rendered to a site path (absolute on pages served at any path, like 404)."""
-    if ctx.get("absolute_base"):
-        return urls.absolute(ctx["absolute_base"], target)
-    return urls.relative(ctx["page_url"], target)
+@contextlib.contextmanager
+def rendering(page_url: str, assets: dict[str, str], absolute_base: str | None = None) -> Iterator[None]:
+    """Bind ``url`` and ``asset`` to the page at ``page_url`` while it is rendered (``absolute_base``: links
+    are absolute, for pages served at any path, like 404)."""
+    token = _page.set((absolute_base, posixpath.dirname(page_url), assets))
+    try:
+        yield
+    finally:
+        _page.reset(token)
 
 
-@pass_context
-def _asset(ctx, name: str) -> str:
+def url(target: str) -> str:
+    """A link from the page being rendered to a site path."""
+    base, folder, _assets = _page.get()
+    return urls.absolute(base, target) if base else urls.relative_from(folder, target)
+
+
+def asset(name: str) -> str:
     """A link to a theme static file, by its logical name, through its content-hashed published name."""
-    return _url(ctx, ctx["assets"][name])
+    return url(_page.get()[2][name])
 
 
 _CONTROL_CHARS = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
@@ -167,5 +166,5 @@ def make_environment(theme: Theme, bytecode_dir: Path | None = None) -> Environm
     )
     env.filters.update(num=fmt_number, datetime=fmt_datetime, iso=fmt_iso, duration=fmt_duration,
                        filesize=fmt_size, script_json=script_json)
-    env.globals.update(url=_url, asset=_asset)
+    env.globals.update(url=url, asset=asset)
     return env

@@ -134,7 +134,7 @@ def run_chunk(uids):
         run = project.runs[uid]
         page = run_pages.run_page(run, project)
         page.context["prov"] = provenance_pages.run_provenance(facts, run, page.url)
-        writer.write_text(page.url, JOB["renderer"].render(page))
+        writer.write_bytes(page.url, JOB["renderer"].render(page))
     return writer.part()
 
 with b._fewer_collections(), SiteWriter(out) as writer:  # collecting garbage as the build does

@@ -31,7 +31,7 @@ from .export import prov as prov_export
 from .pages import history as history_pages
 from .pages import lineage as lineage_pages
 from .pages import provenance as provenance_pages
-from .render import make_environment, rendering
+from .render import make_environment, printable, rendering
 from .store.load import load_project
 from .theme import Theme, resolve_theme
 
@@ -113,7 +113,7 @@ class Renderer:
         for name in self.env.list_templates(extensions=["html"]):
             self.env.get_template(name)
 
-    def render(self, page: Page) -> str:
+    def render(self, page: Page) -> bytes:
         template = self.env.get_template(page.template)
         context: dict[str, Any] = {
             "site": self.site, "assets": self.assets, "page_url": page.url, "page": page,
@@ -124,7 +124,7 @@ class Renderer:
         }
         context.update(page.context)
         with rendering(page.url, self.assets, context["absolute_base"]):
-            return template.render(context)
+            return printable(template.render(context))
 
 
 # -- run pages, rendered in parallel ------------------------------------------------------------------
@@ -177,7 +177,7 @@ def _render_run(uid: str, writer: SiteWriter) -> tuple[Page, dict[str, Any]]:
     page = run_pages.run_page(run, project)
     page.context["prov"] = prov = provenance_pages.run_provenance(facts, run, page.url)
     key = _page_key(uid, prov)
-    part.write_text(page.url, renderer.render(page))
+    part.write_bytes(page.url, renderer.render(page))
     data = _run_data_files(run, part)
     part.write_text(urls.run_prov(run.experiment, run.id), prov_export.run_document(project, run))
     writer.merge(part.part())
@@ -305,7 +305,7 @@ def _write_pages(pages: list[Page], facts: Any, renderer: Renderer, writer: Site
     """Render and write pages that are not run pages (see :func:`_site_pages`)."""
     for page in pages:
         provenance_pages.enrich(page, facts)
-        writer.write_text(page.url, renderer.render(page))
+        writer.write_bytes(page.url, renderer.render(page))
         if progress:
             progress()
 

@@ -31,7 +31,7 @@ from .export import prov as prov_export
 from .pages import history as history_pages
 from .pages import lineage as lineage_pages
 from .pages import provenance as provenance_pages
-from .render import make_environment, printable, rendering
+from .render import Partials, make_environment, printable, rendering
 from .store.load import load_project
 from .theme import Theme, resolve_theme
 
@@ -103,7 +103,9 @@ class Renderer:
     def __init__(self, theme: Theme, project: Project, assets: dict[str, str], bytecode_dir: Path | None = None):
         self.env = make_environment(theme, bytecode_dir)
         cfg = project.config
-        self.site = {"title": cfg.title, "base_url": cfg.base_url, "repo_url": cfg.repo_url, "nav": _nav(project)}
+        self.site = {"title": cfg.title, "base_url": cfg.base_url, "repo_url": cfg.repo_url, "nav": _nav(project),
+                     "version": None}
+        self.env.globals["partial"] = Partials(self.env, self.site)
         self.assets = assets
         self.search = site_search.SearchFacts(project)
 

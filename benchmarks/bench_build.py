@@ -113,9 +113,10 @@ for rel, size in sizes:
 
 
 RENDER_ONLY = r'''
-import json, multiprocessing, os, sys, time
+import json, os, sys, time
 from pathlib import Path
 from sitegen import build as b, urls
+from sitegen.forked import forked_map
 from sitegen.output import SiteWriter
 from sitegen.pages import provenance as provenance_pages, run as run_pages
 from sitegen.store.load import load_project
@@ -145,11 +146,10 @@ with b._fewer_collections(), SiteWriter(out) as writer:  # collecting garbage as
     b._write_pages(fixed, facts, renderer, writer)
     site_done = time.perf_counter()
     uids = sorted(project.runs)
-    chunks = [uids[i:i + 64] for i in range(0, len(uids), 64)]
+    chunks = [uids[i:i + b.CHUNK] for i in range(0, len(uids), b.CHUNK)]
     renderer.load_templates()  # as the build does before forking its workers
-    with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        for part in pool.imap_unordered(run_chunk, chunks):
-            writer.merge(part)
+    for part in forked_map(run_chunk, chunks, jobs):  # this process and jobs - 1 forked ones, as the build
+        writer.merge(part)
     done = time.perf_counter()
     writer.publish()
 print(json.dumps({"load_seconds": round(loaded - t0, 3), "site_pages": len(fixed),

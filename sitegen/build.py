@@ -31,6 +31,7 @@ from .export import prov as prov_export
 from .pages import history as history_pages
 from .pages import lineage as lineage_pages
 from .pages import provenance as provenance_pages
+from .forked import forked_map
 from .render import Partials, make_environment, printable, rendering
 from .store.load import load_project
 from .theme import Theme, resolve_theme
@@ -243,7 +244,8 @@ def _worker_init() -> None:
 
 def _render_runs(project: Project, renderer: "Renderer", facts: Any, writer: SiteWriter,
                  jobs: int | None, cache: BuildCache | None = None, global_key: str = "") -> Iterable[Page]:
-    """Render every run's files, in ``jobs`` processes (default: all cores); yields pages as they finish.
+    """Render every run's files, in ``jobs`` processes (default: all cores; this one and forked workers);
+    yields pages as they finish.
 
     The output does not depend on ``jobs``: every run's files are made the same way in any process."""
     uids = sorted(project.runs)
@@ -273,13 +275,12 @@ def _render_runs(project: Project, renderer: "Renderer", facts: Any, writer: Sit
             return
         chunks = [uids[i:i + CHUNK] for i in range(0, len(uids), CHUNK)]
         renderer.load_templates()
-        with multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_init) as pool:
-            for done, part, fresh in pool.imap_unordered(_render_chunk, chunks):
-                writer.merge(part)
-                merge_fresh(fresh)
-                for uid, page, record in done:
-                    keep(uid, record)
-                    yield page
+        for done, part, fresh in forked_map(_render_chunk, chunks, jobs, init=_worker_init):
+            writer.merge(part)
+            merge_fresh(fresh)
+            for uid, page, record in done:
+                keep(uid, record)
+                yield page
     finally:
         _JOB.clear()
 

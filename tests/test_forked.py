@@ -13,6 +13,7 @@ PARENT = os.getpid()  # the test process (pytest-xdist: each worker's own)
 
 
 def square_and_pid(x):
+    time.sleep(0.002)  # long enough that every process gets items, whichever starts first
     return x * x, os.getpid()
 
 

@@ -247,7 +247,7 @@ def hugo_site(source: Path, work: Path) -> tuple[Path, int]:
     return site, len(project.runs)
 
 
-REPEATS = 3  # runs of the rendering and of Hugo, compared on their medians
+REPEATS = 5  # runs of the rendering and of Hugo, taking turns, compared on their medians
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -297,10 +297,9 @@ def main(argv: list[str] | None = None) -> None:
     if rendering:  # everything after the data is loaded, up to search and exports: pages and run files
         results["render_seconds"] = round(rendering, 3)
         results["render_pages_per_second"] = round(pages / rendering, 1)
-    results["render_only"] = median_of([render_only(source, work, args.jobs or os.cpu_count() or 1)
-                                        for _ in range(REPEATS)], "run_pages_seconds")
     results["io_floor"] = io_floor(source, site, work)
     results["cold_vs_io_floor"] = round(results["cold"]["seconds"] / results["io_floor"]["seconds"], 2)
+    jobs = args.jobs or os.cpu_count() or 1
     if not args.no_hugo and shutil.which("hugo"):
         hsite, n = hugo_site(source, work)
 
@@ -308,10 +307,20 @@ def main(argv: list[str] | None = None) -> None:
             shutil.rmtree(work / "hugo-public", ignore_errors=True)  # a new output, as sitegen's rendering has
             return measure(["hugo", "--quiet", "-s", str(hsite), "-d", str(work / "hugo-public")])
 
-        results["hugo"] = median_of([hugo() for _ in range(REPEATS)], "seconds")
+        # Taking turns: this file system's speed drifts by half within minutes (deletes are discarded as
+        # they go), so each of sitegen's runs has a Hugo run beside it.
+        rendered, hugos = [], []
+        for _ in range(REPEATS):
+            rendered.append(render_only(source, work, jobs))
+            hugos.append(hugo())
+        results["render_only"] = median_of(rendered, "run_pages_seconds")
+        results["hugo"] = median_of(hugos, "seconds")
         results["hugo"]["pages"] = n
         results["hugo"]["pages_per_second"] = round(n / results["hugo"]["seconds"], 1)
         results["hugo"]["version"] = subprocess.run(["hugo", "version"], capture_output=True, text=True).stdout.strip()
+    else:
+        results["render_only"] = median_of([render_only(source, work, jobs) for _ in range(REPEATS)],
+                                           "run_pages_seconds")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"build-{args.size}.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"corpus {args.size}: {results['runs']} runs, {pages} HTML pages, "

@@ -85,10 +85,13 @@ def _command(run: Run) -> str | None:
         command = shlex.join(str(c) for c in command)
     if not isinstance(command, str) or not command.strip():
         return None
-    try:
-        parts = shlex.split(command)
-    except ValueError:
-        return command
+    if command.isascii() and command.isprintable() and not any(c in command for c in "'\"\\"):
+        parts = command.split()  # no quotes, escapes or whitespace but spaces: what shlex.split gives, quicker
+    else:
+        try:
+            parts = shlex.split(command)
+        except ValueError:
+            return command
     if parts and _PY.match(parts[0]):
         # the recorded interpreter path belongs to the original machine: use the recreated environment's
         parts[0] = "python"

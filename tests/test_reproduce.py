@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import string
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from click.testing import CliRunner
 
 from sitegen.cli import main
@@ -146,3 +149,28 @@ def test_unknown_run_exits_1(tmp_path):
     result = CliRunner().invoke(main, ["reproduce", "exp/nope", "--source", str(tmp_path)])
     assert result.exit_code == 1
     assert "no run 'exp/nope'" in result.output
+
+
+@given(st.text(alphabet=string.printable + "'\"\\é\xa0\u2003", max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_a_commands_words_are_split_as_a_shell_does(command):
+    """The quick split of plain commands gives what shlex.split does (the interpreter is swapped on both)."""
+    import shlex
+    from types import SimpleNamespace
+
+    from sitegen.reproduce import _command
+
+    try:
+        parts = shlex.split(command)
+    except ValueError:
+        parts = None
+    expected = command if not command.strip() or parts is None or not parts or not _PY_NAME(parts[0]) \
+        else shlex.join(["python", *parts[1:]])
+    got = _command(SimpleNamespace(provenance={"command": command}))
+    assert got == (None if not command.strip() else expected)
+
+
+def _PY_NAME(word):
+    from sitegen.reproduce import _PY
+
+    return _PY.match(word) is not None

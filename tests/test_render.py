@@ -4,6 +4,9 @@ import filecmp
 import shutil
 from pathlib import Path
 
+import markupsafe
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sources import small_source, write_run
 
 import sitegen.render as render
@@ -75,3 +78,19 @@ def test_a_theme_whose_chrome_links_into_a_pages_own_folder_gets_it_right(tmp_pa
     never_cached(monkeypatch)
     build(src, tmp_path / "plain", jobs=1, search=False, cache=False)
     assert tree_diff(tmp_path / "cached", tmp_path / "plain") == []
+
+
+@given(st.one_of(st.text(), st.integers(), st.floats(allow_nan=True), st.none(), st.text().map(render.Markup)))
+@settings(max_examples=500, deadline=None)
+def test_printed_values_are_escaped_as_markupsafe_does(value):
+    assert str(render._escape_output(value)) == str(markupsafe.escape(value))
+
+
+def test_templates_print_through_the_quick_escape():
+    from sitegen.theme import Theme
+
+    env = render.make_environment(Theme((THEME,)))
+    template = env.from_string("{{ a }}|{{ b }}|{{ c }}|{% set d %}<i>{{ a }}</i>{% endset %}{{ d }}")
+    assert template.render(a="<x & 'y'>", b=render.Markup("<b>"), c=1.5) == \
+        "&lt;x &amp; &#39;y&#39;&gt;|<b>|1.5|<i>&lt;x &amp; &#39;y&#39;&gt;</i>"
+    assert template.root_render_func.__globals__["escape"] is render._escape_output

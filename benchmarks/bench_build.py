@@ -187,16 +187,13 @@ def resident(source: Path, site: Path, run_yaml: Path, search: bool, edits: int 
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def render_only(source: Path, work: Path, jobs: int) -> dict:
-    """Every HTML page rendered and written from the loaded project (in ``jobs`` processes), and nothing else:
-    no run data files, exports or search. What Hugo's figure compares with."""
-    out = work / "render-only"
-    shutil.rmtree(out, ignore_errors=True)
+def render_only(source: Path, out: Path, jobs: int) -> dict:
+    """Every HTML page rendered and written from the loaded project (in ``jobs`` processes) into ``out`` (a new
+    folder), and nothing else: no run data files, exports or search. What Hugo's figure compares with."""
     proc = subprocess.run([sys.executable, "-c", RENDER_ONLY, str(source), str(out), str(jobs)],
                           capture_output=True, text=True, env=ENV)
     if proc.returncode != 0:
         raise SystemExit(f"render-only measurement failed:\n{proc.stderr[-3000:]}")
-    shutil.rmtree(out, ignore_errors=True)
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     pages = result["site_pages"] + result["run_pages"]
     result["pages_per_second"] = round(pages / result["render_seconds"], 1)
@@ -300,27 +297,27 @@ def main(argv: list[str] | None = None) -> None:
     results["io_floor"] = io_floor(source, site, work)
     results["cold_vs_io_floor"] = round(results["cold"]["seconds"] / results["io_floor"]["seconds"], 2)
     jobs = args.jobs or os.cpu_count() or 1
+    fresh = work / "outputs"  # the rendering's and Hugo's outputs, each new
+    shutil.rmtree(fresh, ignore_errors=True)
     if not args.no_hugo and shutil.which("hugo"):
         hsite, n = hugo_site(source, work)
 
-        def hugo() -> dict:
-            shutil.rmtree(work / "hugo-public", ignore_errors=True)  # a new output, as sitegen's rendering has
-            return measure(["hugo", "--quiet", "-s", str(hsite), "-d", str(work / "hugo-public")])
-
-        # Taking turns: this file system's speed drifts by half within minutes (deletes are discarded as
-        # they go), so each of sitegen's runs has a Hugo run beside it.
+        # Taking turns, each run into a folder of its own, deleted only when all are done: this file system's
+        # speed drifts by half within minutes, and deleting a tree slows what is written next (the ext4 here
+        # discards freed blocks as it goes), so neither side pays for the other's or its own deletes.
         rendered, hugos = [], []
-        for _ in range(REPEATS):
-            rendered.append(render_only(source, work, jobs))
-            hugos.append(hugo())
+        for i in range(REPEATS):
+            rendered.append(render_only(source, fresh / f"render-{i}", jobs))
+            hugos.append(measure(["hugo", "--quiet", "-s", str(hsite), "-d", str(fresh / f"hugo-{i}")]))
         results["render_only"] = median_of(rendered, "run_pages_seconds")
         results["hugo"] = median_of(hugos, "seconds")
         results["hugo"]["pages"] = n
         results["hugo"]["pages_per_second"] = round(n / results["hugo"]["seconds"], 1)
         results["hugo"]["version"] = subprocess.run(["hugo", "version"], capture_output=True, text=True).stdout.strip()
     else:
-        results["render_only"] = median_of([render_only(source, work, jobs) for _ in range(REPEATS)],
+        results["render_only"] = median_of([render_only(source, fresh / f"render-{i}", jobs) for i in range(REPEATS)],
                                            "run_pages_seconds")
+    shutil.rmtree(fresh, ignore_errors=True)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"build-{args.size}.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"corpus {args.size}: {results['runs']} runs, {pages} HTML pages, "

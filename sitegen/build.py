@@ -6,6 +6,7 @@ import contextlib
 import gc
 import multiprocessing
 import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -313,6 +314,24 @@ def _write_pages(pages: list[Page], facts: Any, renderer: Renderer, writer: Site
             progress()
 
 
+def _template_cache(cache_dir: Path, scope: str) -> Path:
+    """The folder of compiled templates for builds of this scope (sitegen's code, Jinja's version): Jinja's
+    bytecode cache checks a template's source but not the environment it was compiled for, so templates
+    compiled by another sitegen (another finalize, say) would be run as they are. Other scopes' are removed."""
+    folder = cache_dir / "templates"
+    try:
+        for old in folder.iterdir():
+            if old.name == scope:
+                continue
+            if old.is_dir() and not old.is_symlink():
+                shutil.rmtree(old)
+            else:
+                old.unlink()
+    except OSError:
+        pass  # only a cache: a build never fails for it
+    return folder / scope
+
+
 @contextlib.contextmanager
 def _fewer_collections() -> Iterator[None]:
     """Collect cyclic garbage less often while a build runs. Python's defaults (a collection every 700
@@ -407,7 +426,7 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
             _JOB["lock_fd"] = lock.fileno()
             assets = publish_assets(theme, writer)
             renderer = Renderer(theme, project, assets,
-                                cache_file(out).parent / "templates" if build_cache is not None else None)
+                                _template_cache(cache_file(out).parent, build_cache.scope) if build_cache else None)
             facts = provenance_pages.gather(project)  # lineage graph, one git log pass, integrity checks
             lap("facts")
             renderer.site["version"] = version_context.site_context() if version_context else None

@@ -497,3 +497,32 @@ def test_history_problems_are_still_reported_when_the_history_is_not_read_again(
     reads = history_reads(monkeypatch)
     again = build(src, tmp_path / "site", jobs=1)
     assert reads == [] and sorted(str(d) for d in again.diagnostics if "journal" in d.path) == problems
+
+
+def test_templates_compiled_by_another_sitegen_are_not_run(source, tmp_path, monkeypatch):
+    """Jinja's bytecode cache checks a template's source, not the environment it was compiled for: an older
+    sitegen's compiled templates (here: compiled with a finalize this one has not) must not be loaded."""
+    import sitegen.build as build_module
+    import sitegen.cache as cache_module
+    import sitegen.render as render_module
+
+    real_make, real_digest = render_module.make_environment, cache_module.code_digest
+
+    def older_environment(theme, bytecode_dir=None):
+        env = real_make(theme, bytecode_dir)
+        env.finalize = lambda value: value  # compiled in as environment.finalize(...)
+        return env
+
+    monkeypatch.setattr(build_module, "make_environment", older_environment)
+    monkeypatch.setattr(cache_module, "code_digest", lambda: "an older sitegen")
+    site = tmp_path / "site"
+    build(source, site, jobs=1)
+    assert list((tmp_path / ".site.cache" / "templates").iterdir())
+    monkeypatch.setattr(build_module, "make_environment", real_make)
+    monkeypatch.setattr(cache_module, "code_digest", real_digest)
+    run_yaml = sorted((source / "runs" / "churn").glob("*/run.yaml"))[3]
+    run_yaml.write_text(run_yaml.read_text().replace("user: ", "user: someone-", 1))
+    build(source, site, jobs=2)  # the parent renders beside a worker: templates from the cache, if any
+    assert len(list((tmp_path / ".site.cache" / "templates").iterdir())) == 1  # the older ones removed
+    build(source, tmp_path / "cold", cache=False)
+    assert tree_diff(site, tmp_path / "cold") == []

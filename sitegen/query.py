@@ -63,9 +63,12 @@ import re
 import sys
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from .diagnostics import SitegenError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["QueryError", "Query", "parse", "query_value", "number_text", "ATTRIBUTES"]
 

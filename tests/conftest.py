@@ -17,6 +17,7 @@ worker, not once per run: the browser is launched and the sample site built in e
 
 from __future__ import annotations
 
+import filecmp
 import functools
 import http.server
 import importlib
@@ -38,6 +39,14 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_RUNS = REPO_ROOT / "sample_runs"
+
+
+def tree_diff(a: Path, b: Path) -> list[str]:
+    """Paths that differ between two directory trees (missing on one side, or other bytes)."""
+    files_a = {p.relative_to(a) for p in a.rglob("*") if p.is_file()}
+    files_b = {p.relative_to(b) for p in b.rglob("*") if p.is_file()}
+    out = sorted(str(p) for p in files_a ^ files_b)
+    return out + sorted(str(p) for p in files_a & files_b if not filecmp.cmp(a / p, b / p, shallow=False))
 
 
 # --- Browser -------------------------------------------------------------------------------

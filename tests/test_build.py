@@ -1,4 +1,3 @@
-import filecmp
 import re
 import shutil
 import subprocess
@@ -8,6 +7,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from conftest import tree_diff
 
 from sitegen.build import BuildFailed, build
 from sitegen.diagnostics import SitegenError
@@ -19,15 +19,6 @@ SAMPLE = REPO / "sample_runs"
 
 def sitegen(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "sitegen", *args], capture_output=True, text=True, cwd=cwd)
-
-
-def same_tree(a: Path, b: Path) -> list[str]:
-    """Paths that differ between two directory trees (missing on one side or different bytes)."""
-    files_a = {p.relative_to(a) for p in a.rglob("*") if p.is_file()}
-    files_b = {p.relative_to(b) for p in b.rglob("*") if p.is_file()}
-    diff = sorted(str(p) for p in files_a ^ files_b)
-    diff += sorted(str(p) for p in files_a & files_b if not filecmp.cmp(a / p, b / p, shallow=False))
-    return diff
 
 
 class Links(HTMLParser):
@@ -44,7 +35,7 @@ class Links(HTMLParser):
 def test_two_builds_of_the_sample_are_identical(sample_site, tmp_path: Path):
     again = build(SAMPLE, tmp_path / "again")
     assert again.pages == sample_site.pages
-    assert same_tree(sample_site.output, tmp_path / "again") == []
+    assert tree_diff(sample_site.output, tmp_path / "again") == []
 
 
 # The sample keeps one deliberately incomplete model card (churn v1) so completeness checks show.

@@ -1,12 +1,12 @@
 """Incremental builds: the cache and the manifest make rebuilds write and render only what changed,
 and an incremental build always equals a cold build of the same source."""
 
-import filecmp
 import json
 import shutil
 from pathlib import Path
 
 import pytest
+from conftest import tree_diff
 from sources import write_run, write_yaml
 
 import sitegen.pages.run as run_pages
@@ -14,13 +14,6 @@ from sitegen import output
 from sitegen.build import build
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_runs"
-
-
-def tree_diff(a: Path, b: Path) -> list[str]:
-    files_a = {p.relative_to(a) for p in a.rglob("*") if p.is_file()}
-    files_b = {p.relative_to(b) for p in b.rglob("*") if p.is_file()}
-    out = sorted(str(p) for p in files_a ^ files_b)
-    return out + sorted(str(p) for p in files_a & files_b if not filecmp.cmp(a / p, b / p, shallow=False))
 
 
 @pytest.fixture

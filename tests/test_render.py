@@ -1,11 +1,11 @@
 """The Jinja environment's page bindings and cached page chrome (sitegen.render)."""
 
-import filecmp
 import shutil
 from pathlib import Path
 
 import markupsafe
 from hypothesis import given, settings
+from conftest import tree_diff
 from hypothesis import strategies as st
 from sources import small_source, write_run
 
@@ -13,13 +13,6 @@ import sitegen.render as render
 from sitegen.build import build
 
 THEME = Path(__file__).resolve().parent.parent / "themes" / "default"
-
-
-def tree_diff(a: Path, b: Path) -> list[str]:
-    files_a = {p.relative_to(a) for p in a.rglob("*") if p.is_file()}
-    files_b = {p.relative_to(b) for p in b.rglob("*") if p.is_file()}
-    out = sorted(str(p) for p in files_a ^ files_b)
-    return out + sorted(str(p) for p in files_a & files_b if not filecmp.cmp(a / p, b / p, shallow=False))
 
 
 def never_cached(monkeypatch) -> None:

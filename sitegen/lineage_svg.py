@@ -67,23 +67,52 @@ class Layout:
 
 def layout(graph: DiGraph) -> Layout:
     """Lay out ``graph`` (nodes carry ``node``: :class:`Node`). Deterministic: components, vertices and
-    edges are handed to grandalf in sorted order."""
-    components = sorted((sorted(c) for c in weakly_connected_components(graph)), key=lambda c: (-len(c), c[0]))
-    boxes: dict[str, tuple[float, float, float, float]] = {}
-    edges: list[tuple[str, str, list[tuple[float, float]]]] = []
+    edges are handed to grandalf in sorted order.
+
+    The layout depends on nothing but the nodes' widths in the order of their keys and the edges between
+    them, so it is made once for each such shape and kept for the process: a run page's neighbourhood is
+    mostly one of a few shapes (a run and its model version), and grandalf takes most of a drawing's time."""
+    keys = sorted(graph.nodes)
+    rank = {k: i for i, k in enumerate(keys)}
+    shape = (tuple(_width(graph.nodes[k]["node"]) for k in keys),
+             tuple(sorted((rank[a], rank[b]) for a, b in graph.edges())))
+    made = _LAYOUTS.get(shape)
+    if made is None:
+        if len(_LAYOUTS) >= MAX_LAYOUTS:
+            _LAYOUTS.clear()
+        components = sorted((sorted(rank[k] for k in c) for c in weakly_connected_components(graph)),
+                            key=lambda c: (-len(c), c[0]))
+        made = _LAYOUTS[shape] = _layout_shape(*shape, components)
+    boxes, edges, width, height = made
+    return Layout({keys[i]: box for i, box in boxes.items()}, [(keys[a], keys[b], pts) for a, b, pts in edges],
+                  width, height)
+
+
+MAX_LAYOUTS = 4096
+_LAYOUTS: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+
+
+def _layout_shape(widths: tuple[float, ...], pairs: tuple[tuple[int, int], ...],
+                  components: list[list[int]]) -> tuple[Any, ...]:
+    """The layout of nodes 0..n-1 (node i as wide as ``widths[i]``) joined by ``pairs`` (sorted), whose
+    weakly connected ``components`` (each sorted) are stacked in the order given."""
+    boxes: dict[int, tuple[float, float, float, float]] = {}
+    edges: list[tuple[int, int, list[tuple[float, float]]]] = []
     offset_y, width = float(MARGIN), 0.0
     for comp in components:
         verts = {}
         for key in comp:
             v = Vertex(key)
             # grandalf lays layers out top to bottom; we turn it: its w is our height, its h our width.
-            v.view = _View(w=NODE_H, h=_width(graph.nodes[key]["node"]))
+            v.view = _View(w=NODE_H, h=widths[key])
             verts[key] = v
+        members = set(comp)
         gedges = []
-        for a, b in sorted(graph.subgraph(comp).edges()):
-            e = Edge(verts[a], verts[b])
-            e.view = _EdgeView()
-            gedges.append((a, b, e))
+        for a, b in pairs:
+            if a in members:
+                e = Edge(verts[a], verts[b])
+                e.view = _EdgeView()
+                gedges.append((a, b, e))
         core = graph_core([verts[k] for k in comp], [e for _, _, e in gedges], directed=True)
         sug = SugiyamaLayout(core)
         sug.xspace, sug.yspace = ROW_GAP, LAYER_GAP
@@ -103,7 +132,7 @@ def layout(graph: DiGraph) -> Layout:
             edges.append((a, b, pts))
         offset_y += comp_h + COMPONENT_GAP
     height = offset_y - COMPONENT_GAP + MARGIN if components else 0.0
-    return Layout(boxes, edges, width, height)
+    return boxes, edges, width, height
 
 
 def _fmt(v: float) -> str:

@@ -9,6 +9,7 @@ import contextlib
 import math
 import posixpath
 import re
+from io import StringIO
 from contextvars import ContextVar
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +17,8 @@ from typing import Any, Iterator
 
 from markupsafe import Markup, escape
 from jinja2 import (ChoiceLoader, Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined,
-                    Template)
+                    Template, nodes)
+from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 
 from . import urls
 from .jsonutil import dumps_for_script
@@ -87,18 +89,20 @@ def script_json(value) -> Markup:
     return Markup(dumps_for_script(value))
 
 
-# The page being rendered: (absolute base URL or None, its folder, the assets' published names). ``url`` and
-# ``asset`` read it, so they are plain functions that macros imported without the page's context can call:
-# Jinja then keeps the imported macro module instead of running it again for every page, and calls them
-# without going through the context (a run page has about thirty links).
-_page: ContextVar[tuple[str | None, str, dict[str, str]]] = ContextVar("sitegen_page")
+# The page being rendered: (absolute base URL or None, its folder, the assets' published names, the first
+# segment of its folder, how many folders deep it is). ``url`` and ``asset`` read it, so they are plain
+# functions that macros imported without the page's context can call: Jinja then keeps the imported macro
+# module instead of running it again for every page, and calls them without going through the context.
+_page: ContextVar[tuple[str | None, str, dict[str, str], str, int]] = ContextVar("sitegen_page")
 
 
 @contextlib.contextmanager
 def rendering(page_url: str, assets: dict[str, str], absolute_base: str | None = None) -> Iterator[None]:
     """Bind ``url`` and ``asset`` to the page at ``page_url`` while it is rendered (``absolute_base``: links
     are absolute, for pages served at any path, like 404)."""
-    token = _page.set((absolute_base, posixpath.dirname(page_url), assets))
+    folder = posixpath.dirname(page_url)
+    depth = (folder.count("/") + 1 if folder else 0) if urls.plain_path(folder) else -1  # -1: links not kept
+    token = _page.set((absolute_base, folder, assets, folder.split("/", 1)[0], depth))
     try:
         yield
     finally:
@@ -107,14 +111,30 @@ def rendering(page_url: str, assets: dict[str, str], absolute_base: str | None =
 
 _used: ContextVar[list[str] | None] = ContextVar("sitegen_links_used", default=None)  # see Partials
 
+# Links to plain site paths outside the linking page's first folder, by (the page's depth, target): such a
+# link is ``../`` for each folder of the page, then the target, whichever folders those are. A run page has
+# about twenty links, most of them to the same few places (experiment, models, assets) from its own folder.
+_outside: dict[tuple[int, str], str] = {}
+
 
 def url(target: str) -> str:
     """A link from the page being rendered to a site path."""
     used = _used.get()
     if used is not None:
         used.append(target)
-    base, folder, _assets = _page.get()
-    return urls.absolute(base, target) if base else urls.relative_from(folder, target)
+    base, folder, _assets, top, depth = _page.get()
+    if base:
+        return urls.absolute(base, target)
+    if depth < 0 or "?" in target or "#" in target or target.partition("/")[0] == top:
+        return urls.relative_from(folder, target)
+    link = _outside.get((depth, target))
+    if link is None:
+        link = urls.relative_from(folder, target)
+        if urls.plain_path(target):
+            if len(_outside) >= 100_000:
+                _outside.clear()
+            _outside[depth, target] = link
+    return link
 
 
 def asset(name: str) -> str:
@@ -154,9 +174,8 @@ class Partials:
         self._made: dict[tuple[Any, ...], tuple[Markup, frozenset[str]]] = {}
 
     def __call__(self, name: str, section: str | None = None) -> Markup:
-        base, folder, _assets = _page.get()
-        top = folder.split("/", 1)[0]
-        key = (name, section, base, folder.count("/") + 1 if folder else 0)
+        base, _folder, _assets, top, depth = _page.get()
+        key = (name, section, base, depth)
         made = self._made.get(key)
         if made is not None and (base or top not in made[1]):
             return made[0]
@@ -171,37 +190,134 @@ class Partials:
         return html
 
 
-# What markupsafe's escape turns each special character into ("&" first, so no entity is escaped twice).
-_SPECIAL = re.compile("[&<>'\"]")
-_ENTITIES = [(c, str(escape(c))) for c in "&<>'\""]
+_SPECIAL = re.compile("[&<>'\"]")  # the characters markupsafe's escape replaces
 
 
 def _escape_output(value: Any) -> Any:
     """markupsafe's ``escape`` for what a template prints: the same text, but a plain string without special
-    characters (most values: numbers, names, ids) is given back as it is, and a string is not wrapped in a
-    Markup (only joined into the page). markupsafe's is a Python function making a Markup for each of the
-    ~150 values of a run page: an eighth of its rendering."""
+    characters (most values: names, ids, formatted numbers) and an integer are given back as text, not
+    wrapped in a Markup (they are only joined into the page). Compiled templates test for a plain string
+    without special characters in place (see :class:`SiteCodeGenerator`) and call this for the rest."""
     if type(value) is str:
-        if _SPECIAL.search(value) is None:
-            return value
-        for char, entity in _ENTITIES:
-            value = value.replace(char, entity)
-        return value
+        return value if _SPECIAL.search(value) is None else escape(value)
+    if type(value) is int:
+        return str(value)
     return escape(value)
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+def _bind_call(context: Any, func: Any, extra: dict[str, Any]) -> Any:
+    """What Jinja calls a template's function with when it is not one of the plain ones (see below)."""
+    return lambda *args, **kwargs: context.call(func, *args, **kwargs, **extra)
+
+
+class SiteCodeGenerator(CodeGenerator):
+    """Jinja's code generator, with what a page repeats most made cheaper in the compiled code (the text it
+    renders is the same; a test compares it with Jinja's own code for each construct changed):
+
+    - a printed plain string without special characters is given as it is, tested in place; anything else
+      goes through :func:`_escape_output` (a run page prints about 150 values, nearly all such strings);
+    - ``d.key`` reads a plain dict's key in place, ``(o[key] if type(o := d) is dict and key in o else
+      environment.getattr(o, key))``, instead of calling the environment's ``getattr``;
+    - ``url(...)``, ``asset(...)`` and ``partial(...)`` call sitegen's functions directly when the name still
+      means them, instead of through ``Context.call``, which first checks whether the function wants the
+      context (a microsecond for each of a run page's ~25 calls). Any other value is called as Jinja does;
+    - a block or an included template is rendered into one string that the page yields, instead of handing
+      its pieces up one by one through every template and loop above it (a run page has ~400 pieces, most
+      of them in a block or an include, two or three levels down).
+    """
+
+    def _plain(self) -> bool:
+        return not (self.environment.is_async or self.environment.sandboxed)
+
+    def _inline_escape(self, frame: Frame, finalize: Any) -> bool:
+        return not frame.eval_ctx.volatile and frame.eval_ctx.autoescape and finalize.src is None
+
+    def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        if self._inline_escape(frame, finalize):
+            self.write("(_sg_v if type(_sg_v := ")
+        else:
+            super()._output_child_pre(node, frame, finalize)
+
+    def _output_child_post(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        if self._inline_escape(frame, finalize):
+            self.write(") is str and _sg_special(_sg_v) is None else escape(_sg_v))")
+        else:
+            super()._output_child_post(node, frame, finalize)
+
+    def visit_Block(self, node: nodes.Block, frame: Frame) -> None:
+        if node.required or not self._plain() or frame.buffer is not None:
+            return super().visit_Block(node, frame)
+        nested = False
+        if frame.toplevel:
+            if self.has_known_extends:  # a child template's blocks are called by its parent
+                return
+            if self.extends_so_far > 0:
+                self.writeline("if parent_template is None:")
+                self.indent()
+                nested = True
+        context = self.derive_context(frame) if node.scoped else self.get_context_ref()
+        self.writeline(f"yield _sg_join(context.blocks[{node.name!r}][0]({context}))", node)
+        if nested:
+            self.outdent()
+
+    def visit_Include(self, node: nodes.Include, frame: Frame) -> None:
+        if not (self._plain() and node.with_context and not node.ignore_missing and frame.buffer is None
+                and isinstance(node.template, nodes.Const) and isinstance(node.template.value, str)):
+            return super().visit_Include(node, frame)
+        self.writeline(f"template = environment.get_template({node.template.value!r}, {self.name!r})", node)
+        self.writeline("yield _sg_join(template.root_render_func(template.new_context(context.get_all(), True, "
+                       f"{self.dump_local_context(frame)})))")
+
+    @optimizeconst
+    def visit_Getattr(self, node: nodes.Getattr, frame: Frame) -> None:
+        if not self._plain() or node.attr in _DICT_ATTRIBUTES:
+            return super().visit_Getattr(node, frame)
+        key = repr(node.attr)
+        self.write(f"(_sg_o[{key}] if type(_sg_o := ")
+        self.visit(node.node, frame)
+        self.write(f") is dict and {key} in _sg_o else environment.getattr(_sg_o, {key}))")
+
+    @optimizeconst
+    def visit_Call(self, node: nodes.Call, frame: Frame, forward_caller: bool = False) -> None:
+        if (forward_caller or not self._plain() or not isinstance(node.node, nodes.Name)
+                or node.node.name not in ("url", "asset", "partial")):
+            return super().visit_Call(node, frame, forward_caller=forward_caller)
+        extra = {}
+        if frame.loop_frame:
+            extra["_loop_vars"] = "_loop_vars"
+        if frame.block_frame:
+            extra["_block_vars"] = "_block_vars"
+        self.write("(_sg_f if (_sg_f := ")
+        self.visit(node.node, frame)
+        self.write(") is _sg_url or _sg_f is _sg_asset or type(_sg_f) is _sg_Partials "
+                   "else _sg_bind(context, _sg_f, {")
+        self.write(", ".join(f"{k!r}: {v}" for k, v in extra.items()))
+        self.write("}))(")
+        stream, self.stream = self.stream, StringIO()  # the arguments, without signature()'s leading comma
+        try:
+            self.signature(node, frame)
+            args = self.stream.getvalue()
+        finally:
+            self.stream = stream
+        self.write(args.removeprefix(", ") + ")")
+
+
 class SiteTemplate(Template):
-    """A template whose printed values go through :func:`_escape_output` (in its compiled code's globals:
-    Jinja emits ``escape(...)`` around each printed value, and nothing else does with it but join)."""
+    """A template compiled by :class:`SiteCodeGenerator`, whose printed values go through
+    :func:`_escape_output` (in its compiled code's globals: Jinja emits ``escape(...)`` around each printed
+    value, and nothing else does with it but join)."""
 
     @classmethod
     def from_code(cls, environment: Environment, code: Any, globals: Any, uptodate: Any = None) -> Template:
         template = super().from_code(environment, code, globals, uptodate)
-        template.root_render_func.__globals__["escape"] = _escape_output
+        template.root_render_func.__globals__.update(escape=_escape_output, _sg_url=url, _sg_asset=asset,
+                                                     _sg_bind=_bind_call, _sg_Partials=Partials,
+                                                     _sg_special=_SPECIAL.search,
+                                                     _sg_join="".join)
         return template
-
-
-_DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
 class SiteEnvironment(Environment):
@@ -211,6 +327,13 @@ class SiteEnvironment(Environment):
     ...) still go to Jinja, so ``d.items()`` means the method even when the dict has an "items" key."""
 
     template_class = SiteTemplate
+    code_generator_class = SiteCodeGenerator
+
+    def make_globals(self, d: Any) -> Any:
+        """A template's globals as one plain dict, the environment's (all set before templates are loaded)
+        and the template's own. Jinja's ChainMap of the two is copied key by key in Python for every context
+        made: three times a run page (the page, its base template, an include)."""
+        return {**self.globals, **(d or {})}
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
@@ -235,6 +358,7 @@ def make_environment(theme: Theme, bytecode_dir: Path | None = None) -> Environm
         loader=ChoiceLoader([FileSystemLoader(d) for d in theme.template_dirs]),
         autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         keep_trailing_newline=True, auto_reload=False, bytecode_cache=cache,
+        cache_size=-1,  # a theme's templates, all kept, in a plain dict (not Jinja's LRU cache with its lock)
     )
     env.filters.update(num=fmt_number, datetime=fmt_datetime, iso=fmt_iso, duration=fmt_duration,
                        filesize=fmt_size, script_json=script_json)

@@ -58,9 +58,15 @@ def experiment_summaries_js(experiment_slug: str) -> str:
     return f"data/summaries/{experiment_slug}.js"
 
 
+@functools.lru_cache(maxsize=1 << 12)
+def _active(path: str) -> bool:
+    """Whether a browser would run the file (runs have artifacts of the same few names)."""
+    return PurePosixPath(path).suffix.lower() in ACTIVE_SUFFIXES
+
+
 def artifact(experiment_slug: str, run_id: str, path: str) -> str:
     """Where an artifact file is published; active content gets a ``.txt`` suffix so it never runs."""
-    if PurePosixPath(path).suffix.lower() in ACTIVE_SUFFIXES:
+    if _active(path):
         path += ".txt"
         folder, _, name = path.rpartition("/")
         if len(name.encode("utf-8")) > MAX_NAME_BYTES:
@@ -134,6 +140,11 @@ def _segments(path: str) -> tuple[str, ...] | None:
     """A site path's segments; None when one is empty, ``.`` or ``..`` (not a plain path)."""
     parts = tuple(path.split("/")) if path else ()
     return None if any(seg in ("", ".", "..") for seg in parts) else parts
+
+
+def plain_path(path: str) -> bool:
+    """Whether ``path`` is a site path of plain segments ("" for the site root): none empty, ``.`` or ``..``."""
+    return not path or _segments(path) is not None
 
 
 @functools.lru_cache(maxsize=1 << 16)

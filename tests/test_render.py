@@ -87,3 +87,104 @@ def test_templates_print_through_the_quick_escape():
     assert template.render(a="<x & 'y'>", b=render.Markup("<b>"), c=1.5) == \
         "&lt;x &amp; &#39;y&#39;&gt;|<b>|1.5|<i>&lt;x &amp; &#39;y&#39;&gt;</i>"
     assert template.root_render_func.__globals__["escape"] is render._escape_output
+
+
+# -- the code generator: the same text as Jinja's own, for every construct it changes -------------------
+TEMPLATES = {
+    "base.html": "<{% block a %}base-a{% endblock %}|{% block b scoped %}{% endblock %}|"
+                 "{% for i in r %}{% block c scoped %}{{ i }}{% endblock %}{% endfor %}>",
+    "inc.html": "[{{ q }}{{ d.k }}{{ url('models/m/index.html') }}]",
+    "_partial_x.html": "<nav>{{ url('index.html') }}</nav>",
+    "macros.html": "{% macro link(t) %}<a href=\"{{ url(t) }}\">{{ t }}</a>{% endmacro %}",
+    "attrs": "{{ d.k }}|{{ d.items() | list }}|{{ d.get('k') }}|{{ d.missing is defined }}|{{ o.real }}|"
+             "{{ nested.a.b }}|{{ (d if n else o).k is defined }}|{{ d['k'] }}",
+    "values": "{{ q }}|{{ s }}|{{ n }}|{{ t }}|{{ f }}|{{ none }}|{{ m }}|{{ n ~ q }}|{{ [q, n] }}",
+    "links": "{{ url('experiments/a/index.html') }} {{ asset('css/site.css') }} {{ url('runs/e/r/data.js') }} "
+             "{{ url('#top') }} {{ url('models/index.html?x=1#y') }} {{ url('https://example.org/a b') }} "
+             "{{ url('../index.html') }} {{ url('runs/x y/index.html') }}",
+    "loop": "{% for i in r %}{{ url('models/m/index.html') }}{{ loop.index }}{% if loop.last %}!{% endif %}"
+            "{% endfor %}",
+    "shadowed": "{% set url = shout %}{{ url('x') }}|{% for asset in [shout] %}{{ asset('y') }}{% endfor %}",
+    "context_fn": "{{ ctx_fn('z') }}|{% for i in r %}{% set j = i %}{{ ctx_fn(j) }}{% endfor %}",
+    "macro": "{% from 'macros.html' import link %}{{ link('models/index.html') }}"
+             "{% macro p(x) %}<{{ x }}>{% endmacro %}{{ p('a&b') }}"
+             "{% macro m(x) %}<{{ x }}{{ caller() }}>{% endmacro %}{% call m(1) %}in {{ q }}{% endcall %}",
+    "buffer": "{% set buf %}{{ q }}{{ url('index.html') }}{% endset %}{{ buf }}|{% filter upper %}{{ q }}"
+              "{% endfilter %}",
+    "include": "{% include 'inc.html' %}|{% include ['nope.html', 'inc.html'] %}|"
+               "{% include 'nope.html' ignore missing %}|{% for i in r %}{% include 'inc.html' %}{% endfor %}",
+    "extends": "{% extends 'base.html' %}{% block a %}A{{ super() }}{{ q }}{% endblock %}"
+               "{% block b %}{{ d.k }}{% endblock %}{% block c %}<{{ i }}>{% endblock %}",
+    "partial": "{{ partial('x') }}",
+    "undefined_attr": "{{ d.nope.deeper }}",
+    "undefined_name": "{{ nope }}",
+    "undefined_call": "{{ nope('x') }}",
+}
+
+
+def _environments():
+    from jinja2 import DictLoader, StrictUndefined
+    from jinja2.compiler import CodeGenerator
+
+    class Stock(render.SiteEnvironment):
+        code_generator_class = CodeGenerator
+
+    made = []
+    for cls in (Stock, render.SiteEnvironment):
+        env = cls(loader=DictLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined, cache_size=-1)
+        env.globals.update(url=render.url, asset=render.asset)
+        env.globals["partial"] = render.Partials(env, {"title": "t"})
+        made.append(env)
+    return made
+
+
+def _outcome(env, name, values):
+    try:
+        return env.get_template(name).render(values)
+    except Exception as exc:  # noqa: BLE001 - the same failure is the same outcome
+        return f"{type(exc).__name__}: {exc}"
+
+
+def test_compiled_templates_give_what_jinjas_own_code_does():
+    from jinja2 import pass_context
+
+    stock, ours = _environments()
+    values = {"q": "<q & 'a'>", "s": "plain", "n": 42, "t": True, "f": 0.5, "none": None, "m": render.Markup("<b>"),
+              "d": {"k": "v<", "items": "shadow", "get": "shadow"}, "o": 1.5, "nested": {"a": {"b": "deep"}},
+              "r": [1, 2, 3], "shout": lambda x: x.upper() + "!",
+              "ctx_fn": pass_context(lambda ctx, x: f"{x}:{ctx.get('s')}:{ctx.get('j', '-')}")}
+    for name in [n for n in TEMPLATES if not n.endswith(".html")]:
+        with render.rendering("runs/e/r/index.html", {"css/site.css": "assets/css/site.1.css"}):
+            expected, got = _outcome(stock, name, values), _outcome(ours, name, values)
+        assert got == expected, name
+    with render.rendering("runs/e/r/index.html", {}):
+        assert _outcome(ours, "macro", values).endswith('<a&amp;b><1in &lt;q &amp; &#39;a&#39;&gt;>')
+    assert "v&lt;" in _outcome(ours, "attrs", values) and "Undefined" in _outcome(ours, "undefined_name", values)
+
+
+def test_the_code_generator_calls_sitegens_link_functions_directly_and_reads_dicts_in_place():
+    _stock, ours = _environments()
+    code = ours.compile(TEMPLATES["links"] + "{{ d.k }}", raw=True)
+    assert "context.call" not in code and "environment.getattr(_sg_o, 'k')" in code
+
+
+@given(folder=st.lists(st.sampled_from(["runs", "e", "r 1", "models", "a%b", ".", ".."]), max_size=4),
+       target=st.lists(st.sampled_from(["runs", "e", "r 1", "models", "index.html", "x.js", "", "..", "."]),
+                       min_size=1, max_size=4),
+       suffix=st.sampled_from(["", "#top", "?q=1", "?q#f"]))
+@settings(max_examples=400, deadline=None)
+def test_links_from_the_page_being_rendered_are_its_relative_links(folder, target, suffix):
+    page = "/".join([*folder, "index.html"])
+    link = "/".join(target) + suffix
+    from sitegen import urls
+
+    def outcome(make):
+        try:
+            return make()
+        except ValueError as exc:  # an empty link from the site root: the same error either way
+            return f"ValueError: {exc}"
+
+    with render.rendering(page, {}):
+        first = outcome(lambda: render.url(link))
+    with render.rendering(page, {}):  # the second time from the kept links
+        assert outcome(lambda: render.url(link)) == first == outcome(lambda: urls.relative(page, link))

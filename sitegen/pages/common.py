@@ -57,6 +57,8 @@ def ref_link(project: Project, uid: str | None) -> dict[str, Any] | None:
 
 def display_value(value: Any) -> str:
     """A param or tag value as text: scalars as themselves, lists and mappings compactly."""
+    if type(value) is str:
+        return value
     if isinstance(value, bool):
         return str(value).lower()
     if value is None:

@@ -136,23 +136,25 @@ def test_full_disk_is_a_clear_error(source, previous, monkeypatch):
 
     calls = {"n": 0}
 
-    def open_filling_the_disk(path, mode="r", *args, **kwargs):
-        """The site writer's open(): after five files, every write fails as on a full disk."""
-        fh = open(path, mode, *args, **kwargs)
-        if "w" not in mode:
-            return fh
-        calls["n"] += 1
-        if calls["n"] > 5:
-            fh.close()
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        return fh
+    class FillingTheDisk:
+        """The site writer's ``os``: after five files, every write fails as on a full disk."""
 
-    monkeypatch.setattr(output_module, "open", open_filling_the_disk, raising=False)
+        def __getattr__(self, name):
+            return getattr(os, name)
+
+        def write(self, fd, data):
+            calls["n"] += 1
+            if calls["n"] > 5:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return os.write(fd, data)
+
+    monkeypatch.setattr(output_module, "os", FillingTheDisk())
     result = CliRunner().invoke(main, ["build", str(source), "-o", str(out), "-q"])
     assert result.exit_code == 1
     assert "error: disk full while writing" in result.output
     assert "the previous site was left unchanged" in result.output
-    monkeypatch.delattr(output_module, "open")
+    assert calls["n"] > 5
+    monkeypatch.setattr(output_module, "os", os)
     assert snapshot(out) == before
     assert leftovers(out) == []
 

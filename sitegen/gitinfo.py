@@ -18,7 +18,6 @@ import subprocess
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import quote
 
 GIT_TIMEOUT = 120.0
 _SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
@@ -199,10 +198,13 @@ def _web_repo(url: str) -> str | None:
     return m.group(1) if m else None
 
 
+_SHA = re.compile(r"[0-9a-fA-F]{4,64}")
+
+
 def commit_url(repo: str | None, sha: str | None) -> str | None:
     """The web view of a commit (GitLab style ``/-/commit/`` for GitLab hosts, else ``/commit/``)."""
     base = web_repo(repo)
-    if not base or not sha or not re.fullmatch(r"[0-9a-fA-F]{4,64}", sha):
+    if not base or not sha or not _SHA.fullmatch(sha):
         return None
     sep = "/-/commit/" if "gitlab" in base.split("/")[2] else "/commit/"
-    return base + sep + quote(sha)
+    return base + sep + sha  # hex digits: nothing to quote

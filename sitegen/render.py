@@ -5,15 +5,14 @@ Templates format; they do not compute. Every value a template shows arrives in t
 
 from __future__ import annotations
 
-import contextlib
 import math
 import posixpath
 import re
-from io import StringIO
 from contextvars import ContextVar
+from io import StringIO
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from markupsafe import Markup, escape
 from jinja2 import (ChoiceLoader, Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined,
@@ -35,6 +34,9 @@ def fmt_number(value, digits: int = 4) -> str:
     if isinstance(value, int):
         return f"{value:,}" if abs(value) >= 10000 else str(value)
     if isinstance(value, float):
+        mag = abs(value)
+        if 1e-4 <= mag < 1 and value != 0:  # most metrics: no NaN, infinity or whole number to spell out
+            return f"{value:.{digits}g}"
         if math.isnan(value):
             return "NaN"
         if math.isinf(value):
@@ -96,17 +98,22 @@ def script_json(value) -> Markup:
 _page: ContextVar[tuple[str | None, str, dict[str, str], str, int]] = ContextVar("sitegen_page")
 
 
-@contextlib.contextmanager
-def rendering(page_url: str, assets: dict[str, str], absolute_base: str | None = None) -> Iterator[None]:
+class rendering:  # noqa: N801 - used as a function: ``with rendering(page_url, assets):``
     """Bind ``url`` and ``asset`` to the page at ``page_url`` while it is rendered (``absolute_base``: links
     are absolute, for pages served at any path, like 404)."""
-    folder = posixpath.dirname(page_url)
-    depth = (folder.count("/") + 1 if folder else 0) if urls.plain_path(folder) else -1  # -1: links not kept
-    token = _page.set((absolute_base, folder, assets, folder.split("/", 1)[0], depth))
-    try:
-        yield
-    finally:
-        _page.reset(token)
+
+    __slots__ = ("_value", "_token")
+
+    def __init__(self, page_url: str, assets: dict[str, str], absolute_base: str | None = None):
+        folder = posixpath.dirname(page_url)
+        depth = (folder.count("/") + 1 if folder else 0) if urls.plain_path(folder) else -1  # -1: links not kept
+        self._value = (absolute_base, folder, assets, folder.split("/", 1)[0], depth)
+
+    def __enter__(self) -> None:
+        self._token = _page.set(self._value)
+
+    def __exit__(self, *exc: Any) -> None:
+        _page.reset(self._token)
 
 
 _used: ContextVar[list[str] | None] = ContextVar("sitegen_links_used", default=None)  # see Partials

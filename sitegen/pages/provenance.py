@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .. import urls
 from ..gitinfo import Commit, GitInfo, commit_url, read_git, web_repo
@@ -20,7 +20,7 @@ from ..integrity import ArtifactCheck, check_artifacts
 from ..lineage import DATASET, MODEL, RUN, Lineage, build_lineage, collapse, data_key, model_key, run_key
 from ..lineage_svg import describe, render_svg
 from ..model import Project, Run
-from ..reproduce import default_run_files, reproduce_script
+from ..reproduce import HELPERS, default_run_files, reproduce_script
 from . import Page
 from .common import display_value, ref_link, run_link
 from .run import MAX_COPY_BYTES
@@ -173,6 +173,18 @@ def _items(facts: Facts, run: Run, direction: str) -> list[dict[str, Any]]:
     return out
 
 
+_ESCAPED_HELPERS = str(escape(HELPERS))
+
+
+def _escaped_script(script: str) -> Markup:
+    """A reproduce script, escaped for the page: its fixed shell functions, half of it and full of quotes,
+    were escaped once."""
+    before, helpers, after = script.partition(HELPERS)
+    if not helpers:
+        return escape(script)
+    return Markup(f"{escape(before)}{_ESCAPED_HELPERS}{escape(after)}")
+
+
 def run_provenance(facts: Facts, run: Run, page_url: str, script: bool = True, draw: bool = True) -> dict[str, Any]:
     """What the run page's provenance section shows. For a cache key: ``script=False`` leaves out the
     reproduce script (a function of the run and the config alone, which the key already covers);
@@ -209,7 +221,7 @@ def run_provenance(facts: Facts, run: Run, page_url: str, script: bool = True, d
              for f in env.get("files") or [] if isinstance(f, dict)]
     versions = sorted((s, n) for s, n in (lineage.node(k).uid.split("/") for k in lineage.graph.successors(
         run_key(run.uid)) if lineage.node(k).kind == MODEL)) if run_key(run.uid) in lineage else []
-    reproduce = reproduce_script(project, run, run_files=default_run_files(project, run, site=True)) \
+    reproduce = _escaped_script(reproduce_script(project, run, run_files=default_run_files(project, run, site=True))) \
         if script else None
     return {
         "code": code,

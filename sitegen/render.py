@@ -51,11 +51,19 @@ def fmt_number(value, digits: int = 4) -> str:
 
 
 def fmt_datetime(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+    if not value:
+        return ""
+    if value.year >= 1000:  # isoformat is strftime's text, made quicker (it pads years below 1000)
+        return value.replace(tzinfo=None).isoformat(" ", "minutes") + " UTC"
+    return value.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def fmt_iso(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else ""
+    if not value:
+        return ""
+    if value.year >= 1000:
+        return value.replace(tzinfo=None).isoformat("T", "seconds") + "Z"
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def fmt_duration(seconds: float | None) -> str:
@@ -224,8 +232,8 @@ class SiteCodeGenerator(CodeGenerator):
     """Jinja's code generator, with what a page repeats most made cheaper in the compiled code (the text it
     renders is the same; a test compares it with Jinja's own code for each construct changed):
 
-    - a printed plain string without special characters is given as it is, tested in place; anything else
-      goes through :func:`_escape_output` (a run page prints about 150 values, nearly all such strings);
+    - a printed plain string without special characters, or a Markup, is given as it is, tested in place;
+      anything else goes through :func:`_escape_output` (a run page prints ~150 values, nearly all such);
     - ``d.key`` reads a plain dict's key in place, ``(o[key] if type(o := d) is dict and key in o else
       environment.getattr(o, key))``, instead of calling the environment's ``getattr``;
     - ``url(...)``, ``asset(...)`` and ``partial(...)`` call sitegen's functions directly when the name still
@@ -250,7 +258,7 @@ class SiteCodeGenerator(CodeGenerator):
 
     def _output_child_post(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
         if self._inline_escape(frame, finalize):
-            self.write(") is str and _sg_special(_sg_v) is None else escape(_sg_v))")
+            self.write(") is str and _sg_special(_sg_v) is None or type(_sg_v) is _sg_Markup else escape(_sg_v))")
         else:
             super()._output_child_post(node, frame, finalize)
 
@@ -321,7 +329,7 @@ class SiteTemplate(Template):
     def from_code(cls, environment: Environment, code: Any, globals: Any, uptodate: Any = None) -> Template:
         template = super().from_code(environment, code, globals, uptodate)
         template.root_render_func.__globals__.update(escape=_escape_output, _sg_url=url, _sg_asset=asset,
-                                                     _sg_bind=_bind_call, _sg_Partials=Partials,
+                                                     _sg_bind=_bind_call, _sg_Partials=Partials, _sg_Markup=Markup,
                                                      _sg_special=_SPECIAL.search,
                                                      _sg_join="".join)
         return template

@@ -188,3 +188,11 @@ def test_links_from_the_page_being_rendered_are_its_relative_links(folder, targe
         first = outcome(lambda: render.url(link))
     with render.rendering(page, {}):  # the second time from the kept links
         assert outcome(lambda: render.url(link)) == first == outcome(lambda: urls.relative(page, link))
+
+
+@given(st.datetimes(timezones=st.one_of(st.none(), st.timezones())))
+@settings(max_examples=300, deadline=None)
+def test_dates_are_formatted_as_strftime_does(value):
+    assert render.fmt_datetime(value) == value.strftime("%Y-%m-%d %H:%M UTC")
+    assert render.fmt_iso(value) == value.strftime("%Y-%m-%dT%H:%M:%SZ")
+

@@ -113,7 +113,8 @@ def run_page(run: Run, project: Project) -> Page:
         "parent": parent,
         "children": children,
         "tags": [(k, display_value(v)) for k, v in sorted(run.tags.items())],
-        "params": [(k, display_value(v), f"params.{k}" in run.redacted) for k, v in sorted(run.params_flat.items())],
+        "params": [(k, display_value(v), bool(run.redacted) and f"params.{k}" in run.redacted)
+                   for k, v in sorted(run.params_flat.items())],
         "metrics": metrics,
         "charts": chart_list,
         "data_js": urls.run_data_js(run.experiment, run.id) if chart_list else None,

@@ -54,7 +54,7 @@ def fmt_datetime(value: datetime | None) -> str:
     if not value:
         return ""
     if value.year >= 1000:  # isoformat is strftime's text, made quicker (it pads years below 1000)
-        return value.replace(tzinfo=None).isoformat(" ", "minutes") + " UTC"
+        return value.isoformat(" ")[:16] + " UTC"  # the offset and seconds cut off
     return value.strftime("%Y-%m-%d %H:%M UTC")
 
 
@@ -62,7 +62,7 @@ def fmt_iso(value: datetime | None) -> str:
     if not value:
         return ""
     if value.year >= 1000:
-        return value.replace(tzinfo=None).isoformat("T", "seconds") + "Z"
+        return value.isoformat()[:19] + "Z"
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -344,6 +344,10 @@ class SiteEnvironment(Environment):
     template_class = SiteTemplate
     code_generator_class = SiteCodeGenerator
 
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._by_name: dict[tuple[str, str | None], Template] = {}
+
     def make_globals(self, d: Any) -> Any:
         """A template's globals as one plain dict, the environment's (all set before templates are loaded)
         and the template's own. Jinja's ChainMap of the two is copied key by key in Python for every context
@@ -356,7 +360,22 @@ class SiteEnvironment(Environment):
                 return obj[attribute]
             except KeyError:
                 return self.undefined(obj=obj, name=attribute)
-        return super().getattr(obj, attribute)
+        try:
+            return getattr(obj, attribute)  # what Jinja tries first, without the call through super()
+        except AttributeError:
+            return super().getattr(obj, attribute)
+
+    def get_template(self, name: Any, parent: str | None = None, globals: Any = None) -> Template:
+        """Jinja's ``get_template``, with the templates a page asks for by name (its base, includes, macro
+        imports: five a run page) kept in a plain dict: templates are never reloaded (``auto_reload`` is
+        off), and Jinja's own lookup makes a weak reference to the loader for each."""
+        if globals is not None or type(name) is not str or self.auto_reload:
+            return super().get_template(name, parent, globals)
+        key = (name, parent)
+        template = self._by_name.get(key)
+        if template is None:
+            template = self._by_name[key] = super().get_template(name, parent)
+        return template
 
 
 def make_environment(theme: Theme, bytecode_dir: Path | None = None) -> Environment:

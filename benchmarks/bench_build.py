@@ -132,13 +132,17 @@ facts = provenance_pages.gather(project)
 loaded = time.perf_counter()
 JOB = {}
 
-def run_chunk(uids):
+def run_chunk(uids):  # the build's passes over a chunk (sitegen.build._render_run_files), HTML alone
     writer = JOB["writer"].child()
+    pages = []
     for uid in uids:
         run = project.runs[uid]
         page = run_pages.run_page(run, project)
         page.context["prov"] = provenance_pages.run_provenance(facts, run, page.url)
-        writer.write_bytes(page.url, JOB["renderer"].render(page))
+        pages.append(page)
+    html = [JOB["renderer"].render(page) for page in pages]
+    for page, page_html in zip(pages, html):
+        writer.write_bytes(page.url, page_html)
     return writer.part()
 
 with b._fewer_collections(), SiteWriter(out) as writer:  # collecting garbage as the build does

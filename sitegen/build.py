@@ -171,19 +171,33 @@ def _carry_over(uid: str, writer: SiteWriter) -> tuple[Page, dict[str, Any]] | N
     return Page(**record["page"]), record
 
 
-def _render_run(uid: str, writer: SiteWriter) -> tuple[Page, dict[str, Any]]:
-    """Everything published for one run: its page, metrics.csv, data.js, PROV-JSON and artifact files.
+def _render_run_files(uids: list[str], writer: SiteWriter) -> list[tuple[str, Page, dict[str, Any]]]:
+    """Everything published for these runs: each one's page, metrics.csv, data.js, PROV-JSON and artifact
+    files. Made in three passes over the runs (every page's context, then every page's HTML, then the
+    files), so that each pass's code and data stay in the processor's caches: run after run, 1,000 run
+    pages took a fifth longer.
 
-    Returns the page (without its context) and the cache record of what was written."""
+    Returns, for each run, its page (without its context) and the cache record of what was written."""
     project, renderer, facts = _JOB["project"], _JOB["renderer"], _JOB["facts"]
-    run = project.runs[uid]
+    pages = []
+    for uid in uids:
+        run = project.runs[uid]
+        page = run_pages.run_page(run, project)
+        page.context["prov"] = provenance_pages.run_provenance(facts, run, page.url)
+        pages.append(page)
+    html = [renderer.render(page) for page in pages]
+    return [(uid, *_publish_run(project.runs[uid], page, page_html, writer))
+            for uid, page, page_html in zip(uids, pages, html)]
+
+
+def _publish_run(run: Run, page: Page, html: bytes, writer: SiteWriter) -> tuple[Page, dict[str, Any]]:
+    """Write one run's rendered page and its other files (see :func:`_render_run_files`)."""
     part = writer.child()
-    page = run_pages.run_page(run, project)
-    page.context["prov"] = prov = provenance_pages.run_provenance(facts, run, page.url)
-    key = _page_key(uid, prov)
-    part.write_bytes(page.url, renderer.render(page))
+    prov = page.context["prov"]
+    key = _page_key(run.uid, prov)
+    part.write_bytes(page.url, html)
     data = _run_data_files(run, part)
-    part.write_text(urls.run_prov(run.experiment, run.id), prov_export.run_document(project, run))
+    part.write_text(urls.run_prov(run.experiment, run.id), prov_export.run_document(_JOB["project"], run))
     writer.merge(part.part())
     light = {"url": page.url, "template": page.template, "title": page.title, "kind": page.kind,
              "section": page.section, "indexed": page.indexed}
@@ -220,7 +234,7 @@ def _run_data_files(run: Run, writer: SiteWriter) -> dict[str, Any] | None:
 
 def _render_chunk(uids: list[str]) -> tuple[list[tuple[str, Page, dict[str, Any]]], dict[str, Any], dict[str, Any]]:
     part = _JOB["writer"].child()
-    done = [(uid, *_render_run(uid, part)) for uid in uids]
+    done = _render_run_files(uids, part)
     return done, part.part(), take_fresh()
 
 
@@ -268,13 +282,13 @@ def _render_runs(project: Project, renderer: "Renderer", facts: Any, writer: Sit
                 yield carried[0]
             uids = to_render
         jobs = max(1, min(jobs or os.cpu_count() or 1, len(uids) // CHUNK or 1))
-        if jobs == 1 or "fork" not in multiprocessing.get_all_start_methods():
-            for uid in uids:
-                page, record = _render_run(uid, writer)
-                keep(uid, record)
-                yield page
-            return
         chunks = [uids[i:i + CHUNK] for i in range(0, len(uids), CHUNK)]
+        if jobs == 1 or "fork" not in multiprocessing.get_all_start_methods():
+            for chunk in chunks:
+                for uid, page, record in _render_run_files(chunk, writer):
+                    keep(uid, record)
+                    yield page
+            return
         renderer.load_templates()
         for done, part, fresh in forked_map(_render_chunk, chunks, jobs, init=_worker_init):
             writer.merge(part)

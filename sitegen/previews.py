@@ -23,15 +23,12 @@ MAX_HTML_FRAME = 256 * 1024
 
 
 def _read_head(path: Path, count: int) -> bytes:
-    """At most ``count`` bytes from the start of the file (os-level reads: a run page previews two or three
-    small files, and Python's buffered file object costs more than reading them)."""
+    """At most ``count`` bytes from the start of the file, with one read: artifacts are regular files, which
+    give fewer bytes than asked only at their end. (os-level calls: a run page previews two or three small
+    files, and Python's buffered file object costs more than reading them.)"""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     try:
-        chunks, left = [], count
-        while left > 0 and (chunk := os.read(fd, left)):
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
+        return os.read(fd, count)
     finally:
         os.close(fd)
 

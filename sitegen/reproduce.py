@@ -71,7 +71,13 @@ def _q(value: Any) -> str:
 
 def _comment(text: Any) -> str:
     """Free text for a ``#`` comment: one line, no control characters."""
-    return re.sub(r"[\x00-\x1f\x7f\u2028\u2029]+", " ", str(text)).strip()
+    text = str(text)
+    if text.isprintable():  # no control character or line separator (most ids, names and paths)
+        return text.strip()
+    return _CONTROL.sub(" ", text).strip()
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 
 
 def _local_path(uri: str) -> str | None:

@@ -296,8 +296,8 @@ import sys
 from pathlib import Path
 import sitegen.build as b
 rendered = []
-real = b._render_run
-b._render_run = lambda uid, writer: (rendered.append(uid), real(uid, writer))[1]
+real = b.run_pages.run_page
+b.run_pages.run_page = lambda run, project: (rendered.append(run.uid), real(run, project))[1]
 b.build(Path(sys.argv[1]), Path(sys.argv[2]), jobs=1, search=False)
 print(len(rendered))
 """

@@ -174,3 +174,13 @@ def _PY_NAME(word):
     from sitegen.reproduce import _PY
 
     return _PY.match(word) is not None
+
+
+@given(st.text())
+@settings(max_examples=300, deadline=None)
+def test_comments_are_one_line_without_control_characters(text):
+    import re
+
+    from sitegen.reproduce import _comment
+
+    assert _comment(text) == re.sub(r"[\x00-\x1f\x7f\u2028\u2029]+", " ", text).strip()

@@ -69,34 +69,6 @@ def _external(run: Run) -> list[dict[str, Any]]:
     return out
 
 
-_ITEM_KEYS = ("name", "kind", "role", "uri", "path", "digest", "rows", "size", "dataset")
-_CODE_KEYS = ("repo", "commit", "branch", "dirty", "diff", "entry_point")
-
-
-def _items(entries: Any) -> list[dict[str, Any]]:
-    """Provenance inputs/outputs with every display key present (None when not recorded)."""
-    return [{k: e.get(k) for k in _ITEM_KEYS} for e in entries or [] if isinstance(e, dict)]
-
-
-def _provenance(run: Run) -> dict[str, Any]:
-    prov = run.provenance
-    env = prov.get("environment") or {}
-    packages = sorted((env.get("packages") or {}).items())
-    command = prov.get("command")
-    if isinstance(command, list):
-        command = " ".join(str(c) for c in command)
-    return {
-        "code": {k: (prov.get("code") or {}).get(k) for k in _CODE_KEYS} if prov.get("code") else {},
-        "command": command,
-        "environment": {k: display_value(v) for k, v in env.items() if k not in ("packages", "container")},
-        "container": env.get("container") or {},
-        "packages": packages,
-        "hardware": {k: display_value(v) for k, v in (prov.get("hardware") or {}).items()},
-        "inputs": _items(prov.get("inputs")),
-        "outputs": _items(prov.get("outputs")),
-    }
-
-
 def run_page(run: Run, project: Project) -> Page:
     """The run's page, from its loaded summary alone (the history is published beside it by the build)."""
     exp = project.experiments[run.experiment]
@@ -122,7 +94,6 @@ def run_page(run: Run, project: Project) -> Page:
         "artifacts": _artifacts(run, project),
         "external_artifacts": _external(run),
         "notes": markdown(run.notes),
-        "provenance": _provenance(run),
         "redacted": run.redacted,
         "self": run_link(run),
     }

@@ -140,7 +140,14 @@ def url(target: str) -> str:
     base, folder, _assets, top, depth = _page.get()
     if base:
         return urls.absolute(base, target)
-    if depth < 0 or "?" in target or "#" in target or target.partition("/")[0] == top:
+    if depth < 0 or "?" in target or "#" in target:
+        return urls.relative_from(folder, target)
+    if target.partition("/")[0] == top:
+        # into the page's own folder (a run's data.js, artifacts): the rest of the path, when plain
+        if folder and target.startswith(folder) and target[len(folder):len(folder) + 1] == "/":
+            rest = target[len(folder) + 1:]
+            if rest and urls.plain_path(rest):
+                return urls.quoted(rest)
         return urls.relative_from(folder, target)
     link = _outside.get((depth, target))
     if link is None:

@@ -144,7 +144,15 @@ def _segments(path: str) -> tuple[str, ...] | None:
 
 def plain_path(path: str) -> bool:
     """Whether ``path`` is a site path of plain segments ("" for the site root): none empty, ``.`` or ``..``."""
-    return not path or _segments(path) is not None
+    if not path:
+        return True
+    framed = f"/{path}/"
+    return "//" not in framed and "/./" not in framed and "/../" not in framed
+
+
+def quoted(path: str) -> str:
+    """A plain site path, URL-quoted for a link (remembered: links repeat from page to page)."""
+    return _quoted(path)
 
 
 @functools.lru_cache(maxsize=1 << 16)

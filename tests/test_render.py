@@ -171,11 +171,11 @@ def test_the_code_generator_calls_sitegens_link_functions_directly_and_reads_dic
 @given(folder=st.lists(st.sampled_from(["runs", "e", "r 1", "models", "a%b", ".", ".."]), max_size=4),
        target=st.lists(st.sampled_from(["runs", "e", "r 1", "models", "index.html", "x.js", "", "..", "."]),
                        min_size=1, max_size=4),
-       suffix=st.sampled_from(["", "#top", "?q=1", "?q#f"]))
-@settings(max_examples=400, deadline=None)
-def test_links_from_the_page_being_rendered_are_its_relative_links(folder, target, suffix):
+       suffix=st.sampled_from(["", "#top", "?q=1", "?q#f"]), inside=st.booleans())
+@settings(max_examples=500, deadline=None)
+def test_links_from_the_page_being_rendered_are_its_relative_links(folder, target, suffix, inside):
     page = "/".join([*folder, "index.html"])
-    link = "/".join(target) + suffix
+    link = "/".join([*folder, *target] if inside else target) + suffix  # inside: into the page's own folder
     from sitegen import urls
 
     def outcome(make):

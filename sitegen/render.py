@@ -27,6 +27,8 @@ from .theme import Theme
 def fmt_number(value, digits: int = 4) -> str:
     """Numbers for people: NaN and infinities spelled out, integers as integers, floats to ``digits``
     significant digits (scientific notation for very large or small magnitudes)."""
+    if type(value) is float and 1e-4 <= abs(value) < 1:  # most metrics: no NaN, infinity or whole number
+        return f"{value:.{digits}g}"
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -34,9 +36,6 @@ def fmt_number(value, digits: int = 4) -> str:
     if isinstance(value, int):
         return f"{value:,}" if abs(value) >= 10000 else str(value)
     if isinstance(value, float):
-        mag = abs(value)
-        if 1e-4 <= mag < 1 and value != 0:  # most metrics: no NaN, infinity or whole number to spell out
-            return f"{value:.{digits}g}"
         if math.isnan(value):
             return "NaN"
         if math.isinf(value):

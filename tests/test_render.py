@@ -196,3 +196,12 @@ def test_dates_are_formatted_as_strftime_does(value):
     assert render.fmt_datetime(value) == value.strftime("%Y-%m-%d %H:%M UTC")
     assert render.fmt_iso(value) == value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True))
+@settings(max_examples=500, deadline=None)
+def test_a_float_is_formatted_as_the_same_number_of_another_float_type(value):
+    import numpy as np
+
+    # a plain float may take the quick path; numpy's float64 (a float subclass) always takes the general one
+    assert render.fmt_number(value) == render.fmt_number(np.float64(value))

@@ -104,6 +104,7 @@ TEMPLATES = {
              "{{ url('../index.html') }} {{ url('runs/x y/index.html') }}",
     "loop": "{% for i in r %}{{ url('models/m/index.html') }}{{ loop.index }}{% if loop.last %}!{% endif %}"
             "{% endfor %}",
+    "loop_set": "{% for i in r %}{% set j = i %}{{ url('x') }}|{% endfor %}",
     "shadowed": "{% set url = shout %}{{ url('x') }}|{% for asset in [shout] %}{{ asset('y') }}{% endfor %}",
     "context_fn": "{{ ctx_fn('z') }}|{% for i in r %}{% set j = i %}{{ ctx_fn(j) }}{% endfor %}",
     "macro": "{% from 'macros.html' import link %}{{ link('models/index.html') }}"
@@ -157,7 +158,14 @@ def test_compiled_templates_give_what_jinjas_own_code_does():
         with render.rendering("runs/e/r/index.html", {"css/site.css": "assets/css/site.1.css"}):
             expected, got = _outcome(stock, name, values), _outcome(ours, name, values)
         assert got == expected, name
+    # url shadowed by a function that wants the context, called in a loop and a block: Jinja's way, loop
+    # variables included
+    shadowing = {**values, "url": values["ctx_fn"]}
+    for name in ("loop", "loop_set", "extends"):
+        with render.rendering("runs/e/r/index.html", {}):
+            assert _outcome(ours, name, shadowing) == _outcome(stock, name, shadowing), name
     with render.rendering("runs/e/r/index.html", {}):
+        assert _outcome(ours, "loop_set", shadowing) == "x:plain:1|x:plain:2|x:plain:3|"
         assert _outcome(ours, "macro", values).endswith('<a&amp;b><1in &lt;q &amp; &#39;a&#39;&gt;>')
     assert "v&lt;" in _outcome(ours, "attrs", values) and "Undefined" in _outcome(ours, "undefined_name", values)
 

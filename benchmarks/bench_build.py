@@ -121,7 +121,7 @@ from pathlib import Path
 from sitegen import build as b, urls
 from sitegen.forked import forked_map
 from sitegen.output import SiteWriter
-from sitegen.pages import provenance as provenance_pages, run as run_pages
+from sitegen.pages import provenance as provenance_pages
 from sitegen.store.load import load_project
 from sitegen.theme import resolve_theme
 
@@ -134,12 +134,7 @@ JOB = {}
 
 def run_chunk(uids):  # the build's passes over a chunk (sitegen.build._render_run_files), HTML alone
     writer = JOB["writer"].child()
-    pages = []
-    for uid in uids:
-        run = project.runs[uid]
-        page = run_pages.run_page(run, project)
-        page.context["prov"] = provenance_pages.run_provenance(facts, run, page.url)
-        pages.append(page)
+    pages = b.run_page_contexts(project, facts, uids)
     html = [JOB["renderer"].render(page) for page in pages]
     for page, page_html in zip(pages, html):
         writer.write_bytes(page.url, page_html)

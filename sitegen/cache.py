@@ -195,7 +195,7 @@ class Memo:
         return value
 
 
-MEMO_KINDS = ("markup", "svg", "yaml")
+MEMO_KINDS = ("markup", "svg", "yaml", "chart")
 _active: dict[str, Memo] = {}
 
 

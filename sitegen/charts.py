@@ -24,11 +24,10 @@ import json
 import math
 from pathlib import Path
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
-import numpy as np
-
-from sitegen.downsample import DEFAULT_METHOD, downsample
+if TYPE_CHECKING:  # numpy is imported where a chart is made: a rebuild whose charts are all kept needs none
+    import numpy as np
 
 __all__ = ["LIGHT_CONFIG", "Series", "bar_chart", "metric_chart", "monitoring_chart", "slice_chart"]
 
@@ -66,6 +65,8 @@ def _flag(value: float) -> str:
 
 
 def _is_temporal(x: np.ndarray) -> bool:
+    import numpy as np
+
     if np.issubdtype(x.dtype, np.datetime64):
         return True
     return x.dtype == object and len(x) > 0 and isinstance(x[0], (_dt.datetime, _dt.date))
@@ -73,6 +74,8 @@ def _is_temporal(x: np.ndarray) -> bool:
 
 def _x_arrays(raw: Any) -> tuple[np.ndarray, list[Any], bool]:
     """(numeric x for sorting and downsampling, JSON-ready x values, is_temporal)."""
+    import numpy as np
+
     if hasattr(raw, "dt") and getattr(raw.dt, "tz", None) is not None:  # tz-aware pandas Series
         raw = raw.dt.tz_convert("UTC").dt.tz_localize(None)
     xa = np.asarray(raw)
@@ -95,6 +98,8 @@ def _naive_utc(value: Any) -> Any:
 
 def _json_floats(values: np.ndarray) -> tuple[list[Any], list[str | None]]:
     """Floats as JSON-safe values (None where non-finite) and the matching flags."""
+    import numpy as np
+
     finite = np.isfinite(values)
     out = np.where(finite, values, 0.0).tolist()
     flags: list[str | None] = [None] * len(out)
@@ -106,6 +111,8 @@ def _json_floats(values: np.ndarray) -> tuple[list[Any], list[str | None]]:
 
 def _short(values: np.ndarray, digits: int = 7) -> np.ndarray:
     """Values rounded to ``digits`` significant digits (plenty for a chart; far fewer bytes as JSON)."""
+    import numpy as np
+
     out = np.array(values, dtype=np.float64, copy=True)
     finite = np.isfinite(out) & (out != 0)
     if finite.any():
@@ -130,6 +137,8 @@ def rows_of(spec: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _number(value: Any) -> tuple[Any, str | None]:
     """One number as (JSON-safe value, flag)."""
+    import numpy as np
+
     if value is None:
         return None, None
     f = float(value)
@@ -286,7 +295,7 @@ def _as_series(item: Series | Sequence[Any]) -> Series:
 
 
 def metric_chart(series: Iterable[Series | Sequence[Any]], *, title: str | None = None, x: str = "step",
-                 log_y: bool = False, max_points: int = 1000, method: str = DEFAULT_METHOD) -> dict[str, Any]:
+                 log_y: bool = False, max_points: int = 1000, method: str | None = None) -> dict[str, Any]:
     """A line chart of one or more metric series against ``x`` (steps, or datetimes for a time axis).
 
     ``series`` holds :class:`Series` or ``(label, x_values, y_values)`` tuples. Each series is sorted by
@@ -295,6 +304,11 @@ def metric_chart(series: Iterable[Series | Sequence[Any]], *, title: str | None 
     ``usermeta.sitegen.series`` records ``[label, points in, points drawn]`` for every series.
     ``x`` is the x axis title. All series must share one kind of x (all numbers or all datetimes).
     """
+    import numpy as np
+
+    from sitegen.downsample import DEFAULT_METHOD, downsample
+
+    method = method or DEFAULT_METHOD
     items = [_as_series(s) for s in series]
     rows: list[dict[str, Any]] = []  # one per series: {"series", "x": [...], "y": [...], "flag": [...]}
     counts: list[list[Any]] = []
@@ -395,6 +409,10 @@ def monitoring_chart(times: Any, values: Any, thresholds: Mapping[str, Any] | No
     ``thresholds`` is the model.yaml monitoring entry for this metric, e.g. ``{"min": 0.8}``; points
     beyond a threshold are marked. Long histories are downsampled (min/max per bucket keeps breaches).
     """
+    import numpy as np
+
+    from sitegen.downsample import downsample
+
     thresholds = dict(thresholds or {})
     unknown = sorted(set(thresholds) - {"min", "max"})
     if unknown:

@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from grandalf.graphs import Edge, Vertex, graph_core
-from grandalf.layouts import SugiyamaLayout
 from markupsafe import Markup, escape
 
 from . import cache, urls
@@ -96,6 +94,10 @@ def _layout_shape(widths: tuple[float, ...], pairs: tuple[tuple[int, int], ...],
                   components: list[list[int]]) -> tuple[Any, ...]:
     """The layout of nodes 0..n-1 (node i as wide as ``widths[i]``) joined by ``pairs`` (sorted), whose
     weakly connected ``components`` (each sorted) are stacked in the order given."""
+    # imported here: grandalf imports numpy, which a rebuild whose drawings are all kept does not need
+    from grandalf.graphs import Edge, Vertex, graph_core
+    from grandalf.layouts import SugiyamaLayout
+
     boxes: dict[int, tuple[float, float, float, float]] = {}
     edges: list[tuple[int, int, list[tuple[float, float]]]] = []
     offset_y, width = float(MARGIN), 0.0

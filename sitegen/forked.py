@@ -8,6 +8,7 @@ speed of a warm process. Rendering 1,000 run pages this way took 10% less time t
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from typing import Any, Callable, Iterator, Sequence
 
@@ -48,6 +49,10 @@ def forked_map(func: Callable[[Any], Any], items: Sequence[Any], jobs: int,
     ctx = multiprocessing.get_context("fork")
     counter = ctx.Value("l", 0)
     workers = []
+    # What Python's gc documentation advises before a fork: the objects made so far (the loaded project)
+    # are left out of collections, so neither process scans them again, and a worker's collections do
+    # not write to (and so copy) the pages they share. (1,000 run pages: at most a few percent less time.)
+    gc.freeze()
     try:
         for _ in range(max(0, jobs - 1)):
             receive, send = ctx.Pipe(duplex=False)
@@ -86,3 +91,4 @@ def forked_map(func: Callable[[Any], Any], items: Sequence[Any], jobs: int,
                 proc.kill()
                 proc.join()
             receive.close()
+        gc.unfreeze()

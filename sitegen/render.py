@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import jinja2
 from markupsafe import Markup, escape
 from jinja2 import (ChoiceLoader, Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined,
                     Template, nodes)
@@ -348,7 +349,8 @@ class SiteEnvironment(Environment):
     ...) still go to Jinja, so ``d.items()`` means the method even when the dict has an "items" key."""
 
     template_class = SiteTemplate
-    code_generator_class = SiteCodeGenerator
+    # The generator overrides methods of Jinja 3.1's; another Jinja compiles with its own (slower, same text).
+    code_generator_class = SiteCodeGenerator if jinja2.__version__.split(".")[:2] == ["3", "1"] else CodeGenerator
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)

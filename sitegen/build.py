@@ -20,7 +20,6 @@ from .diagnostics import Diagnostic, Diagnostics, SitegenError
 from .export import feed, hf_card, run_files
 from .export import runs as runs_export
 from .export import summaries as summaries_export
-from .lineage import run_key
 from .model import Project, Run
 from .monitoring import project_alerts
 from .cache import BuildCache, cache_file, digest_json, memos, merge_fresh, take_fresh, tree_digest
@@ -150,9 +149,9 @@ def _page_key(uid: str, prov: dict[str, Any] | None = None) -> str | None:
     url = urls.run(run.experiment, run.id)
     if prov is None:
         prov = provenance_pages.run_provenance(facts, run, url, script=False, draw=False)
-    else:
-        prov = {**prov, "reproduce": None,
-                "svg": provenance_pages.neighbourhood_svg(facts, run_key(uid), url, "lineage-run", draw=False)}
+    else:  # what run_provenance(script=False, draw=False) gives, from the drawn provenance
+        prov = {**{k: v for k, v in prov.items() if k != "svg_made_from"}, "reproduce": None,
+                "svg": prov["svg_made_from"]}
     exp = project.experiments[run.experiment]
     neighbours = [(u, project.runs[u].name) for u in [run.parent, *run.children] if u in project.runs]
     return digest_json([_JOB["global_key"], project.run_digests[uid], exp.slug, exp.title, exp.primary_metric,

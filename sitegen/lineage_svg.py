@@ -188,14 +188,16 @@ def describe(graph: DiGraph) -> list[Any]:
 
 
 def render_svg(graph: DiGraph, page_url: str, *, svg_id: str, focus: str | None = None,
-               title: str = "Lineage") -> Markup:
-    """The graph as an inline ``<svg>`` whose links are relative to ``page_url``."""
+               title: str = "Lineage", described: Any = None) -> Markup:
+    """The graph as an inline ``<svg>`` whose links are relative to ``page_url``. ``described``: the caller's
+    :func:`describe` of the graph (with anything else), when it made one already."""
     if graph.number_of_nodes() == 0:
         return Markup("")
     memo = cache.memo("svg")  # the same graph, page and arguments give the same drawing; laying out is slow
     if memo is None:
         return Markup(_draw(graph, page_url, svg_id, focus, title))
-    key = cache.digest_json([describe(graph), page_url, svg_id, focus, title])
+    key = cache.digest_json([described if described is not None else describe(graph), page_url, svg_id, focus,
+                             title])
     return Markup(memo.get(key, lambda: _draw(graph, page_url, svg_id, focus, title)))
 
 

@@ -114,8 +114,7 @@ class rendering:  # noqa: N801 - used as a function: ``with rendering(page_url, 
 
     def __init__(self, page_url: str, assets: dict[str, str], absolute_base: str | None = None):
         folder = posixpath.dirname(page_url)
-        depth = (folder.count("/") + 1 if folder else 0) if urls.plain_path(folder) else -1  # -1: links not kept
-        self._value = (absolute_base, folder, assets, folder.split("/", 1)[0], depth)
+        self._value = (absolute_base, folder, assets, folder.split("/", 1)[0], folder.count("/") + 1 if folder else 0)
 
     def __enter__(self) -> None:
         self._token = _page.set(self._value)
@@ -126,37 +125,14 @@ class rendering:  # noqa: N801 - used as a function: ``with rendering(page_url, 
 
 _used: ContextVar[list[str] | None] = ContextVar("sitegen_links_used", default=None)  # see Partials
 
-# Links to plain site paths outside the linking page's first folder, by (the page's depth, target): such a
-# link is ``../`` for each folder of the page, then the target, whichever folders those are. A run page has
-# about twenty links, most of them to the same few places (experiment, models, assets) from its own folder.
-_outside: dict[tuple[int, str], str] = {}
-
 
 def url(target: str) -> str:
     """A link from the page being rendered to a site path."""
     used = _used.get()
     if used is not None:
         used.append(target)
-    base, folder, _assets, top, depth = _page.get()
-    if base:
-        return urls.absolute(base, target)
-    if depth < 0 or "?" in target or "#" in target:
-        return urls.relative_from(folder, target)
-    if target.partition("/")[0] == top:
-        # into the page's own folder (a run's data.js, artifacts): the rest of the path, when plain
-        if folder and target.startswith(folder) and target[len(folder):len(folder) + 1] == "/":
-            rest = target[len(folder) + 1:]
-            if rest and urls.plain_path(rest):
-                return urls.quoted(rest)
-        return urls.relative_from(folder, target)
-    link = _outside.get((depth, target))
-    if link is None:
-        link = urls.relative_from(folder, target)
-        if urls.plain_path(target):
-            if len(_outside) >= 100_000:
-                _outside.clear()
-            _outside[depth, target] = link
-    return link
+    base, folder, _assets, _top, _depth = _page.get()
+    return urls.absolute(base, target) if base else urls.relative_from(folder, target)
 
 
 def asset(name: str) -> str:

@@ -129,10 +129,38 @@ def relative_from(folder: str, target: str) -> str:
     """:func:`relative` from a page in ``folder`` (its ``posixpath.dirname``; "" for the site root)."""
     if "://" in target or target.startswith(("#", "mailto:")):
         return target
+    if target and "?" not in target and "#" not in target:
+        link = _plain_link(folder, target)
+        if link is not None:
+            return link
     path, sep_f, fragment = target.partition("#")
     path, sep_q, query = path.partition("?")
     out = _relative_path(folder, path)
     return f"{out}{sep_q}{query}{sep_f}{fragment}" if sep_f or sep_q else out
+
+
+@functools.lru_cache(maxsize=256)
+def _folder(folder: str) -> tuple[str, int]:
+    """A page folder's first segment and how many folders deep it is (-1 when it is not a plain path); a
+    page asks about its folder for each of its links."""
+    if not plain_path(folder):
+        return "", -1
+    return folder.split("/", 1)[0], folder.count("/") + 1 if folder else 0
+
+
+def _plain_link(folder: str, target: str) -> str | None:
+    """The link from ``folder`` to a plain ``target`` when it follows from the folder's depth alone, else
+    None. Into the folder: the rest of the target's path (a run's data.js, its artifacts). Outside the
+    folder's first segment: ``../`` for each folder, then the target (the experiment, models, assets):
+    most of a page's links, to the same few places from a folder of its own."""
+    top, depth = _folder(folder)
+    if depth < 0 or not plain_path(target):
+        return None
+    if target.partition("/")[0] != top:
+        return "../" * depth + _quoted(target)
+    if folder and target.startswith(folder) and target[len(folder):len(folder) + 1] == "/":
+        return _quoted(target[len(folder) + 1:])
+    return None
 
 
 @functools.lru_cache(maxsize=1 << 14)
@@ -148,11 +176,6 @@ def plain_path(path: str) -> bool:
         return True
     framed = f"/{path}/"
     return "//" not in framed and "/./" not in framed and "/../" not in framed
-
-
-def quoted(path: str) -> str:
-    """A plain site path, URL-quoted for a link (remembered: links repeat from page to page)."""
-    return _quoted(path)
 
 
 @functools.lru_cache(maxsize=1 << 16)

@@ -22,6 +22,20 @@ def test_relative_path_is_posix_relpath_quoted(start, path):
     assert urls._relative_path(start, path) == expected
 
 
+@settings(max_examples=3000, deadline=None)
+@given(start=PATHS, path=PATHS.filter(bool), inside=st.booleans())
+def test_links_by_a_folders_depth_are_posix_relpath_quoted(start, path, inside):
+    """relative_from's shortcuts (into the page's folder; outside its first segment) give what relpath does."""
+    target = f"{start}/{path}" if inside and start else path
+    if "?" in target or "#" in target:
+        return
+    try:
+        expected = quote(posixpath.relpath(target, start or "."), safe="/._-~+=,;:@!$'()*&")
+    except ValueError:
+        return
+    assert urls.relative_from(start, target) == expected
+
+
 def test_relative_links_keep_query_and_fragment_and_leave_external_links_alone():
     page = "runs/exp/r1/index.html"
     assert urls.relative(page, "index.html") == "../../../index.html"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from .. import urls
 from ..gitinfo import Commit, GitInfo, commit_url, read_git, web_repo
@@ -20,7 +20,7 @@ from ..integrity import ArtifactCheck, check_artifacts
 from ..lineage import DATASET, MODEL, RUN, Lineage, build_lineage, collapse, data_key, model_key, run_key
 from ..lineage_svg import describe, render_svg
 from ..model import Project, Run
-from ..reproduce import HELPERS, default_run_files, reproduce_script
+from ..reproduce import default_run_files, reproduce_script
 from . import Page
 from .common import display_value, ref_link, run_link
 from .run import MAX_COPY_BYTES
@@ -72,18 +72,28 @@ def neighbourhood_svg(facts: Facts, key: str, page_url: str, svg_id: str, *, dra
     the drawing is made from instead (its nodes and edges, sorted, and its arguments), as plain data for a
     cache key: laying a graph out is most of a drawing's cost, and the same data gives the same drawing
     (the layout does not depend on the order the graph was made in, which follows set order)."""
+    svg, made_from = neighbourhood_drawing(facts, key, page_url, svg_id, draw=draw)
+    return svg if draw else made_from
+
+
+def neighbourhood_drawing(facts: Facts, key: str, page_url: str, svg_id: str, *,
+                          draw: bool = True) -> tuple[Markup | None, Any]:
+    """The drawing of :func:`neighbourhood_svg` (None unless ``draw``) and what it is made from, both made
+    from one collapsed neighbourhood (a run page's key needs the second, its page the first)."""
     graph = facts.lineage.graph
     if key not in graph or not graph.degree(key):  # nothing up- or downstream: no drawing
-        return Markup("")
+        return Markup(""), Markup("")
     sub = facts.lineage.neighbourhood(key)
     if sub.number_of_nodes() <= 1:
-        return Markup("")
+        return Markup(""), Markup("")
     keep = {key, *sub.predecessors(key), *sub.successors(key)}
     keep = {k for k in keep if sub.nodes[k]["node"].kind != RUN} | {key}
     drawn = collapse(sub, facts.project, keep=keep, limit=NEIGHBOURHOOD_LIMIT)
+    made_from = [page_url, svg_id, key, *describe(drawn)]
     if not draw:
-        return [page_url, svg_id, key, *describe(drawn)]
-    return render_svg(drawn, page_url, svg_id=svg_id, focus=key, title="Lineage: two steps up- and downstream")
+        return None, made_from
+    return render_svg(drawn, page_url, svg_id=svg_id, focus=key, title="Lineage: two steps up- and downstream",
+                      described=made_from), made_from
 
 
 def _node_link(facts: Facts, key: str) -> dict[str, Any] | None:
@@ -173,23 +183,11 @@ def _items(facts: Facts, run: Run, direction: str) -> list[dict[str, Any]]:
     return out
 
 
-_ESCAPED_HELPERS = str(escape(HELPERS))
-
-
-def _escaped_script(script: str) -> Markup:
-    """A reproduce script, escaped for the page: its fixed shell functions, half of it and full of quotes,
-    were escaped once."""
-    before, helpers, after = script.partition(HELPERS)
-    if not helpers:
-        return escape(script)
-    return Markup(f"{escape(before)}{_ESCAPED_HELPERS}{escape(after)}")
-
-
 def run_provenance(facts: Facts, run: Run, page_url: str, script: bool = True, draw: bool = True) -> dict[str, Any]:
     """What the run page's provenance section shows. For a cache key: ``script=False`` leaves out the
     reproduce script (a function of the run and the config alone, which the key already covers);
     ``draw=False`` gives what the lineage drawing is made from instead of the drawing (see
-    :func:`neighbourhood_svg`)."""
+    :func:`neighbourhood_svg`). With the drawing, ``svg_made_from`` is that, for the page's key."""
     project, lineage = facts.project, facts.lineage
     prov = run.provenance or {}
     code_in = prov.get("code") if isinstance(prov.get("code"), dict) else {}
@@ -221,9 +219,9 @@ def run_provenance(facts: Facts, run: Run, page_url: str, script: bool = True, d
              for f in env.get("files") or [] if isinstance(f, dict)]
     versions = sorted((s, n) for s, n in (lineage.node(k).uid.split("/") for k in lineage.graph.successors(
         run_key(run.uid)) if lineage.node(k).kind == MODEL)) if run_key(run.uid) in lineage else []
-    reproduce = _escaped_script(reproduce_script(project, run, run_files=default_run_files(project, run, site=True))) \
+    reproduce = reproduce_script(project, run, run_files=default_run_files(project, run, site=True)) \
         if script else None
-    return {
+    out = {
         "code": code,
         "command": command if isinstance(command, str) else None,
         "environment": [(k, display_value(v)) for k, v in env.items() if k not in skip],
@@ -246,10 +244,15 @@ def run_provenance(facts: Facts, run: Run, page_url: str, script: bool = True, d
                            for s, n in versions],
         "reproduce": reproduce,
         "prov_json": urls.run_prov(run.experiment, run.id),
-        "svg": neighbourhood_svg(facts, run_key(run.uid), page_url, "lineage-run", draw=draw),
         "git": git_context(facts, run.file),
         "file": run.file,
     }
+    svg, made_from = neighbourhood_drawing(facts, run_key(run.uid), page_url, "lineage-run", draw=draw)
+    if draw:
+        out.update(svg=svg, svg_made_from=made_from)
+    else:
+        out["svg"] = made_from
+    return out
 
 
 # -- dataset and model-version pages --------------------------------------------------------------

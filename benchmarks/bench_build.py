@@ -149,8 +149,8 @@ with b._fewer_collections(), SiteWriter(out) as writer:  # collecting garbage as
     site_done = time.perf_counter()
     uids = sorted(project.runs)
     chunks = [uids[i:i + b.CHUNK] for i in range(0, len(uids), b.CHUNK)]
-    renderer.load_templates()  # as the build does before forking its workers
-    for part in forked_map(run_chunk, chunks, jobs):  # this process and jobs - 1 forked ones, as the build
+    # this process (first chunk first, before forking) and jobs - 1 forked ones, as the build
+    for part in forked_map(run_chunk, chunks, jobs, warm_up=True):
         writer.merge(part)
     done = time.perf_counter()
     writer.publish()

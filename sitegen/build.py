@@ -110,12 +110,6 @@ class Renderer:
         self.assets = assets
         self.search = site_search.SearchFacts(project)
 
-    def load_templates(self) -> None:
-        """Compile (or read from the bytecode cache) every template of the theme, so that worker processes
-        forked afterwards share them instead of each compiling them again (a sixth of a second each)."""
-        for name in self.env.list_templates(extensions=["html"]):
-            self.env.get_template(name)
-
     def render(self, page: Page) -> bytes:
         template = self.env.get_template(page.template)
         context: dict[str, Any] = {
@@ -295,8 +289,9 @@ def _render_runs(project: Project, renderer: "Renderer", facts: Any, writer: Sit
                     keep(uid, record)
                     yield page
             return
-        renderer.load_templates()
-        for done, part, fresh in forked_map(_render_chunk, chunks, jobs, init=_worker_init):
+        # The first chunk is rendered here before forking: the templates run pages use are compiled, and the
+        # chrome and drawings they share are made, once for all processes.
+        for done, part, fresh in forked_map(_render_chunk, chunks, jobs, init=_worker_init, warm_up=True):
             writer.merge(part)
             merge_fresh(fresh)
             for uid, page, record in done:

@@ -42,12 +42,18 @@ def _worker(func: Callable[[Any], Any], items: Sequence[Any], counter: Any, conn
 
 
 def forked_map(func: Callable[[Any], Any], items: Sequence[Any], jobs: int,
-               init: Callable[[], None] | None = None) -> Iterator[Any]:
+               init: Callable[[], None] | None = None, warm_up: bool = False) -> Iterator[Any]:
     """``func(item)`` for every item, in the order they finish, made by this process and ``jobs - 1`` forked
     workers (``init`` runs first in each worker). A worker's exception is raised here; if this process
-    fails or stops iterating, the workers are killed."""
+    fails or stops iterating, the workers are killed.
+
+    ``warm_up``: this process does the first item before forking, so that what ``func`` loads or keeps on
+    first use (compiled templates, memos, imports) is made once and shared, not made again in every worker."""
     ctx = multiprocessing.get_context("fork")
     counter = ctx.Value("l", 0)
+    if warm_up and items and jobs > 1:
+        counter.value = 1
+        yield func(items[0])
     workers = []
     # What Python's gc documentation advises before a fork: the objects made so far (the loaded project)
     # are left out of collections, so neither process scans them again, and a worker's collections do

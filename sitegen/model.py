@@ -37,6 +37,9 @@ class Artifact:
     uri: str | None = None
     lfs_oid: str | None = None
     source: Path | None = None  # absolute path inside the source (None for external/LFS-only)
+    # The whole file when the listing read it (small files, read to tell a git LFS pointer): its preview
+    # uses these bytes rather than reading the file a second time. Not part of the artifact's identity.
+    content: bytes | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass

@@ -33,8 +33,8 @@ def _read_head(path: Path, count: int) -> bytes:
         os.close(fd)
 
 
-def _head(path: Path, limit: int) -> tuple[str, bool]:
-    raw = _read_head(path, limit + 1)
+def _head(path: Path, limit: int, content: bytes | None = None) -> tuple[str, bool]:
+    raw = _read_head(path, limit + 1) if content is None else content[:limit + 1]
     truncated = len(raw) > limit
     raw = raw[:limit]
     if raw.startswith(b"\xef\xbb\xbf"):
@@ -51,24 +51,26 @@ def _lines(text: str, truncated: bool) -> tuple[str, bool]:
     return "\n".join(lines), truncated
 
 
-def preview(kind: str, path: Path, size: int, limit: int, base: str = "") -> dict[str, Any] | None:
+def preview(kind: str, path: Path, size: int, limit: int, base: str = "",
+            content: bytes | None = None) -> dict[str, Any] | None:
     """A preview dict for the template (``type`` says how to show it), or None when there is none.
 
     ``base`` is the folder of the artifact relative to the page showing it (for links inside Markdown).
+    ``content``, when given, is the whole file, already read: the file is not read again.
     """
     if kind == "image":
         return {"type": "image"}
     if kind == "svg":
         if size > MAX_SVG_INLINE:
             return None
-        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        data = base64.b64encode(path.read_bytes() if content is None else content).decode("ascii")
         # As an <img>, an SVG's scripts never run; a data: URI keeps the file off the site's origin.
         return {"type": "svg", "data_uri": f"data:image/svg+xml;base64,{data}"}
     if kind in ("text", "yaml", "diff"):
-        text, truncated = _lines(*_head(path, limit))
+        text, truncated = _lines(*_head(path, limit, content))
         return {"type": "text", "text": text, "truncated": truncated, "lang": kind}
     if kind == "json":
-        text, truncated = _head(path, limit)
+        text, truncated = _head(path, limit, content)
         if not truncated and "\n" not in text.strip():  # minified: indented for reading; else as written
             try:
                 text = json.dumps(json.loads(text), indent=2, ensure_ascii=False, sort_keys=False)
@@ -77,7 +79,7 @@ def preview(kind: str, path: Path, size: int, limit: int, base: str = "") -> dic
         text, cut = _lines(text, truncated)
         return {"type": "text", "text": text, "truncated": cut, "lang": "json"}
     if kind == "csv":
-        text, truncated = _head(path, limit)
+        text, truncated = _head(path, limit, content)
         rows = list(csv.reader(io.StringIO(text)))
         if truncated and rows:
             rows = rows[:-1]
@@ -87,12 +89,12 @@ def preview(kind: str, path: Path, size: int, limit: int, base: str = "") -> dic
         return {"type": "table", "header": header, "rows": body[:MAX_CSV_ROWS],
                 "truncated": truncated or len(body) > MAX_CSV_ROWS}
     if kind == "markdown":
-        text, truncated = _head(path, limit)
+        text, truncated = _head(path, limit, content)
         return {"type": "markdown", "html": markup.render(text, base=base, level=4), "truncated": truncated}
     if kind == "html":
         if size > MAX_HTML_FRAME:
-            text, truncated = _lines(*_head(path, limit))
+            text, truncated = _lines(*_head(path, limit, content))
             return {"type": "text", "text": text, "truncated": truncated, "lang": "html"}
-        text, _ = _head(path, MAX_HTML_FRAME)
+        text, _ = _head(path, MAX_HTML_FRAME, content)
         return {"type": "html", "srcdoc": markup.sanitize_document(text)}
     return None

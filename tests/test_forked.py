@@ -25,6 +25,27 @@ def test_every_item_is_done_once_by_this_process_and_the_workers():
     assert [r for r, _ in forked_map(square_and_pid, [3], jobs=1)] == [9]
 
 
+SEEN_HERE = []  # items this process did before forking: a forked worker's copy has them too
+
+
+def remember(x):
+    SEEN_HERE.append(x)
+    time.sleep(0.002)
+    return x, os.getpid(), list(SEEN_HERE)
+
+
+def test_warm_up_does_the_first_item_here_before_any_worker_is_forked():
+    SEEN_HERE.clear()
+    results = list(forked_map(remember, list(range(60)), jobs=2, warm_up=True))
+    assert sorted(x for x, _, _ in results) == list(range(60))
+    first = results[0]
+    assert first[:2] == (0, os.getpid())  # done here, first
+    workers = [seen for _, pid, seen in results if pid != os.getpid()]
+    assert workers and all(seen[0] == 0 for seen in workers)  # forked after it: item 0 is in their memory
+    assert [r[0] for r in forked_map(remember, [7], jobs=2, warm_up=True)] == [7]
+    assert list(forked_map(remember, [], jobs=2, warm_up=True)) == []
+
+
 def fail_in_worker(x):
     if os.getpid() != PARENT:
         raise ValueError(f"item {x}")

@@ -53,7 +53,8 @@ def _artifacts(run: Run, project: Project) -> list[dict[str, Any]]:
             try:
                 folder = posixpath.dirname(art.path)
                 item["preview"] = previews.preview(art.kind, art.source, art.size or 0, limit,
-                                                   base=f"artifacts/{folder}/" if folder else "artifacts/")
+                                                   base=f"artifacts/{folder}/" if folder else "artifacts/",
+                                                   content=art.content)
             except OSError:
                 item["preview"] = None
         items.append(item)

@@ -34,12 +34,11 @@ def kind_of(name: str) -> str:
     return KINDS.get(PurePosixPath(lower).suffix, "binary")
 
 
-def read_lfs_pointer(path: Path, size: int) -> tuple[str, int] | None:
-    """(oid, size) when ``path`` is a git LFS pointer file, else None."""
-    if size > 1024:
-        return None
-    with open(path, "rb") as fh:
-        head = fh.read(1024)
+SMALL_FILE = 1024  # files up to this size are read while listing: a git LFS pointer is one of them
+
+
+def lfs_pointer(head: bytes) -> tuple[str, int] | None:
+    """(oid, size) when ``head`` (a file's first bytes) is a git LFS pointer, else None."""
     if not head.startswith(LFS_PREFIX):
         return None
     oid = _LFS_RE.search(head)
@@ -47,6 +46,23 @@ def read_lfs_pointer(path: Path, size: int) -> tuple[str, int] | None:
     if not oid or not real:
         return None
     return "sha256:" + oid.group(1).decode(), int(real.group(1))
+
+
+def _read_small(path: Path) -> bytes:
+    """The first ``SMALL_FILE`` bytes of a file, with one read (os-level calls: a listing reads every
+    small artifact, and Python's buffered file object costs more than the read)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        return os.read(fd, SMALL_FILE)
+    finally:
+        os.close(fd)
+
+
+def read_lfs_pointer(path: Path, size: int) -> tuple[str, int] | None:
+    """(oid, size) when ``path`` is a git LFS pointer file, else None."""
+    if size > SMALL_FILE:
+        return None
+    return lfs_pointer(_read_small(path))
 
 
 def scan(run_dir: Path) -> tuple[list[Artifact], list[str], int]:
@@ -79,10 +95,15 @@ def scan(run_dir: Path) -> tuple[list[Artifact], list[str], int]:
             if len(found) >= MAX_ARTIFACTS:
                 extra += 1
                 continue
-            lfs = read_lfs_pointer(path, st.st_size)
+            head = _read_small(path) if st.st_size <= SMALL_FILE else None
+            lfs = lfs_pointer(head) if head is not None else None
             if lfs:
                 found.append(Artifact(path=relp, size=lfs[1], kind="lfs", lfs_oid=lfs[0], source=path))
             else:
-                found.append(Artifact(path=relp, size=st.st_size, kind=kind_of(name), source=path))
+                # A small file's bytes are kept for its preview, which then does not read the file again
+                # (when the read gave the whole file, as listed).
+                content = head if head is not None and len(head) == st.st_size else None
+                found.append(Artifact(path=relp, size=st.st_size, kind=kind_of(name), source=path,
+                                      content=content))
     found.sort(key=lambda a: a.path)
     return found, sorted(links), extra

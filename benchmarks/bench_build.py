@@ -8,7 +8,7 @@ Each figure is one process measured from outside: wall seconds, CPU seconds and 
 ``os.wait4``: the largest of the process and its worker and Pagefind processes), and the stage timings
 ``sitegen build --timings`` prints. Figures:
 
-- sitegen cold build (no output, no build cache), a build with the build cache kept but no output (CI
+- sitegen cold build (no output, no build cache, no compiled templates: the first build on a machine), a build with the build cache kept but no output (CI
   restoring its cache), no-op rebuild, rebuild after one run changed (a param renamed; the median of
   three edits, with and without search), the same in a process that stays up between rebuilds as
   ``sitegen serve`` does (the median of five edits), rebuild after one run was added; output bytes in
@@ -22,6 +22,8 @@ Each figure is one process measured from outside: wall seconds, CPU seconds and 
   metrics, tags) with a minimal theme; beside it, sitegen rendering only its HTML pages from the loaded
   project (no run data files, exports or search) in the same number of processes as the build. The two
   take turns, five runs each, every run into a new folder; they are compared on their medians.
+- compiling the default theme's templates, which only the first build on a machine does (they are kept in
+  the machine's cache, ``SITEGEN_CACHE_DIR``: here a folder of the benchmark's own, empty at the start).
 
 Results are printed as a table and written to ``benchmarks/results/build-<size>.json``.
 """
@@ -119,6 +121,7 @@ RENDER_ONLY = r'''
 import json, os, sys, time
 from pathlib import Path
 from sitegen import build as b, urls
+from sitegen.cache import template_cache
 from sitegen.forked import forked_map
 from sitegen.output import SiteWriter
 from sitegen.pages import provenance as provenance_pages
@@ -142,7 +145,8 @@ def run_chunk(uids):  # the build's passes over a chunk (sitegen.build._render_r
 
 with b._fewer_collections(), SiteWriter(out) as writer:  # collecting garbage as the build does
     theme = resolve_theme(project.config.theme, src)
-    renderer = b.Renderer(theme, project, b.publish_assets(theme, writer))
+    renderer = b.Renderer(theme, project, b.publish_assets(theme, writer),
+                          template_cache(b._renderer_versions()))  # compiled templates as the build has them
     JOB.update(writer=writer, renderer=renderer)
     fixed = b._site_pages(project, facts, None)
     b._write_pages(fixed, facts, renderer, writer)
@@ -186,6 +190,29 @@ def resident(source: Path, site: Path, run_yaml: Path, search: bool, edits: int 
                            "search" if search else "no-search"], capture_output=True, text=True, env=ENV)
     if proc.returncode != 0:
         raise SystemExit(f"resident rebuild measurement failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+COMPILE = r'''
+import json, time
+from pathlib import Path
+from sitegen.render import make_environment
+from sitegen.theme import resolve_theme
+env = make_environment(resolve_theme(None, Path(".")))  # no bytecode cache: every template compiled
+names = env.list_templates(extensions=["html"])
+start = time.perf_counter()
+for name in names:
+    env.get_template(name)
+print(json.dumps({"templates": len(names), "seconds": round(time.perf_counter() - start, 3)}))
+'''
+
+
+def compile_templates() -> dict:
+    """Compiling every template of the default theme, as the first build on a machine does (later builds
+    load them from the machine's cache: see sitegen.cache.template_cache)."""
+    proc = subprocess.run([sys.executable, "-c", COMPILE], capture_output=True, text=True, env=ENV)
+    if proc.returncode != 0:
+        raise SystemExit(f"template compile measurement failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -259,12 +286,18 @@ def main(argv: list[str] | None = None) -> None:
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="sitegen-bench-"))
     work.mkdir(parents=True, exist_ok=True)
+    # The machine's cache of compiled templates starts empty, as after installing sitegen: the cold build
+    # compiles them (see "templates" below); every later build loads them, as on a machine used before.
+    machine_cache = work / "machine-cache"
+    shutil.rmtree(machine_cache, ignore_errors=True)
+    ENV["SITEGEN_CACHE_DIR"] = str(machine_cache)
     source = work / f"corpus-{args.size}"
     site = work / "site"
     t0 = time.perf_counter()
     corpus.generate(args.size, source)
     results: dict = {"size": args.size, "runs": corpus.SIZES[args.size], "machine": platform.platform(),
                      "cpus": os.cpu_count(), "generate_seconds": round(time.perf_counter() - t0, 2)}
+    results["templates"] = compile_templates()
     sitegen_cmd = [sys.executable, "-m", "sitegen", "build", "-q", "--timings", str(source), "-o", str(site)]
     if args.jobs:
         sitegen_cmd += ["--jobs", str(args.jobs)]
@@ -351,6 +384,9 @@ def main(argv: list[str] | None = None) -> None:
           f"({ro['run_pages_per_second']} pages/s), {ro['site_pages']} other pages in {ro['site_pages_seconds']:.2f} s; "
           f"all {ro['pages_per_second']} pages/s" + (f" (hugo {results['hugo']['pages_per_second']} pages/s)"
                                                      if "hugo" in results else ""))
+    t = results["templates"]
+    print(f"templates: {t['templates']} compiled in {t['seconds']:.2f} s, once a machine (in the cold build; later "
+          f"builds, and the HTML-only runs above, load them from the machine's cache)")
     for key in ("cold", "one_changed"):
         if results[key].get("stages"):
             print(f"{key} stages: " + ", ".join(f"{k} {v:.2f} s" for k, v in results[key]["stages"].items()))

@@ -22,7 +22,8 @@ from .export import runs as runs_export
 from .export import summaries as summaries_export
 from .model import Project, Run
 from .monitoring import project_alerts
-from .cache import BuildCache, cache_file, digest_json, memos, merge_fresh, take_fresh, tree_digest
+from .cache import (BuildCache, cache_file, digest_json, memos, merge_fresh, take_fresh, template_cache,
+                    tree_digest)
 from .cache import scope as cache_scope
 from .output import BuildLock, SiteWriter, check_output, fingerprint
 from .pages import Page, compare, dashboard, datasets, experiment, models, notfound
@@ -329,24 +330,6 @@ def _write_pages(pages: list[Page], facts: Any, renderer: Renderer, writer: Site
             progress()
 
 
-def _template_cache(cache_dir: Path, scope: str) -> Path:
-    """The folder of compiled templates for builds of this scope (sitegen's code, Jinja's version): Jinja's
-    bytecode cache checks a template's source but not the environment it was compiled for, so templates
-    compiled by another sitegen (another finalize, say) would be run as they are. Other scopes' are removed."""
-    folder = cache_dir / "templates"
-    try:
-        for old in folder.iterdir():
-            if old.name == scope:
-                continue
-            if old.is_dir() and not old.is_symlink():
-                shutil.rmtree(old)
-            else:
-                old.unlink()
-    except OSError:
-        pass  # only a cache: a build never fails for it
-    return folder / scope
-
-
 @contextlib.contextmanager
 def _fewer_collections() -> Iterator[None]:
     """Collect cyclic garbage less often while a build runs. Python's defaults (a collection every 700
@@ -417,6 +400,8 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
         if build_cache is not None:
             markup.forget()
             stack.enter_context(memos(build_cache))
+            # where compiled templates were kept before they moved to the machine's cache (template_cache)
+            shutil.rmtree(cache_file(out_hint).parent / "templates", ignore_errors=True)
         timings: dict[str, float] = {}
         mark = time.perf_counter()
 
@@ -440,8 +425,7 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
         with BuildLock(out.resolve()) as lock, SiteWriter(out) as writer:
             _JOB["lock_fd"] = lock.fileno()
             assets = publish_assets(theme, writer)
-            renderer = Renderer(theme, project, assets,
-                                _template_cache(cache_file(out).parent, build_cache.scope) if build_cache else None)
+            renderer = Renderer(theme, project, assets, template_cache(_renderer_versions()))
             facts = provenance_pages.gather(project)  # lineage graph, one git log pass, integrity checks
             lap("facts")
             renderer.site["version"] = version_context.site_context() if version_context else None

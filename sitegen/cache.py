@@ -15,6 +15,7 @@ import functools
 import hashlib
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -298,6 +299,45 @@ class BuildCache:
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text("\n".join(out) + "\n", encoding="utf-8")
         os.replace(tmp, self.path)
+
+
+CACHE_DIR_ENV = "SITEGEN_CACHE_DIR"
+KEPT_TEMPLATE_SCOPES = 8  # folders of compiled templates kept for other sitegen versions (most recently used)
+
+
+def machine_cache_dir() -> Path:
+    """This user's cache of sitegen: ``$SITEGEN_CACHE_DIR``, else ``$XDG_CACHE_HOME/sitegen``, else
+    ``~/.cache/sitegen``."""
+    if os.environ.get(CACHE_DIR_ENV):
+        return Path(os.environ[CACHE_DIR_ENV])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "sitegen"
+
+
+def template_cache(*scope_parts: Any) -> Path | None:
+    """The folder of compiled templates for this sitegen (its code, and ``scope_parts``: the versions of the
+    libraries that compile them), in the machine's cache: a theme's templates are compiled once, as Python
+    compiles a module once, not in every build (a quarter of a second for the default theme). Jinja's
+    bytecode cache checks each template's source, not the environment it was compiled for, hence a folder a
+    sitegen. The least recently used of other sitegens' folders are removed beyond
+    :data:`KEPT_TEMPLATE_SCOPES`. None (templates compiled in memory) when the cache cannot be written."""
+    import sys
+
+    scope = digest_json([FORMAT, __version__, code_digest(), list(sys.version_info[:2]), *scope_parts])
+    root = machine_cache_dir() / "templates"
+    folder = root / scope
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if folder.is_symlink() or not os.access(folder, os.W_OK):
+            return None
+        os.utime(folder)  # used now: see the pruning below
+        others = sorted((entry.stat().st_mtime, entry.name) for entry in os.scandir(root)
+                        if entry.name != scope and entry.is_dir(follow_symlinks=False))
+        for _mtime, name in others[:max(0, len(others) - KEPT_TEMPLATE_SCOPES)]:
+            shutil.rmtree(root / name, ignore_errors=True)
+    except OSError:
+        return None  # only a cache: a build never fails for it
+    return folder
 
 
 def cache_file(output: Path) -> Path:

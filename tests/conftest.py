@@ -17,6 +17,7 @@ worker, not once per run: the browser is launched and the sample site built in e
 
 from __future__ import annotations
 
+import atexit
 import filecmp
 import functools
 import http.server
@@ -26,6 +27,7 @@ import itertools
 import os
 import shutil
 import subprocess
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -39,6 +41,12 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_RUNS = REPO_ROOT / "sample_runs"
+
+# The machine's cache of sitegen (compiled templates) is this test process's own: tests never read or write
+# the user's, and every build of the session after the first loads the templates compiled.
+MACHINE_CACHE = Path(tempfile.mkdtemp(prefix="sitegen-test-cache-"))
+os.environ["SITEGEN_CACHE_DIR"] = str(MACHINE_CACHE)
+atexit.register(shutil.rmtree, MACHINE_CACHE, True)
 
 
 def tree_diff(a: Path, b: Path) -> list[str]:

@@ -2,6 +2,7 @@
 and an incremental build always equals a cold build of the same source."""
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -499,6 +500,8 @@ def test_templates_compiled_by_another_sitegen_are_not_run(source, tmp_path, mon
     import sitegen.cache as cache_module
     import sitegen.render as render_module
 
+    machine = tmp_path / "machine-cache"
+    monkeypatch.setenv("SITEGEN_CACHE_DIR", str(machine))
     real_make, real_digest = render_module.make_environment, cache_module.code_digest
 
     def older_environment(theme, bytecode_dir=None):
@@ -510,12 +513,54 @@ def test_templates_compiled_by_another_sitegen_are_not_run(source, tmp_path, mon
     monkeypatch.setattr(cache_module, "code_digest", lambda: "an older sitegen")
     site = tmp_path / "site"
     build(source, site, jobs=1)
-    assert list((tmp_path / ".site.cache" / "templates").iterdir())
+    older = list((machine / "templates").iterdir())
+    assert len(older) == 1 and list(older[0].iterdir())
     monkeypatch.setattr(build_module, "make_environment", real_make)
     monkeypatch.setattr(cache_module, "code_digest", real_digest)
     run_yaml = sorted((source / "runs" / "churn").glob("*/run.yaml"))[3]
     run_yaml.write_text(run_yaml.read_text().replace("user: ", "user: someone-", 1))
     build(source, site, jobs=2)  # the parent renders beside a worker: templates from the cache, if any
-    assert len(list((tmp_path / ".site.cache" / "templates").iterdir())) == 1  # the older ones removed
+    assert len(list((machine / "templates").iterdir())) == 2  # each sitegen its own folder
     build(source, tmp_path / "cold", cache=False)
     assert tree_diff(site, tmp_path / "cold") == []
+
+
+def test_compiled_templates_are_kept_for_the_machine_and_loaded_by_the_next_build(source, tmp_path, monkeypatch):
+    import jinja2
+
+    machine = tmp_path / "machine-cache"
+    monkeypatch.setenv("SITEGEN_CACHE_DIR", str(machine))
+    (tmp_path / ".a.cache" / "templates" / "old-scope").mkdir(parents=True)  # where older sitegens kept them
+    build(source, tmp_path / "a", jobs=1)
+    assert not (tmp_path / ".a.cache" / "templates").exists()
+    (folder,) = (machine / "templates").iterdir()
+    assert len(list(folder.iterdir())) >= 5
+    compiled = []
+    real_compile = jinja2.Environment.compile
+
+    def counting(self, source, name=None, filename=None, raw=False, defer_init=False):
+        compiled.append(name)
+        return real_compile(self, source, name, filename, raw, defer_init)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    build(source, tmp_path / "b", cache=False)  # a new site, without a build cache
+    assert compiled == []  # every template from the machine's cache
+    assert tree_diff(tmp_path / "a", tmp_path / "b") == []
+
+
+def test_the_machine_cache_keeps_the_most_recently_used_other_sitegens_and_is_optional(tmp_path, monkeypatch):
+    from sitegen.cache import KEPT_TEMPLATE_SCOPES, template_cache
+
+    monkeypatch.setenv("SITEGEN_CACHE_DIR", str(tmp_path / "machine"))
+    root = tmp_path / "machine" / "templates"
+    for i in range(KEPT_TEMPLATE_SCOPES + 3):
+        (root / f"other-{i:02d}").mkdir(parents=True)
+        os.utime(root / f"other-{i:02d}", (1_000_000 + i, 1_000_000 + i))
+    mine = template_cache("jinja2 test")
+    assert mine is not None and mine.parent == root
+    assert sorted(p.name for p in root.iterdir() if p != mine) == [
+        f"other-{i:02d}" for i in range(3, KEPT_TEMPLATE_SCOPES + 3)]  # the three least recently used went
+    assert template_cache("jinja2 test") == mine
+    (tmp_path / "a-file").write_text("not a folder")
+    monkeypatch.setenv("SITEGEN_CACHE_DIR", str(tmp_path / "a-file"))
+    assert template_cache("jinja2 test") is None

@@ -6,22 +6,11 @@ import functools
 import posixpath
 
 import markdown as md
-from markdown.extensions.abbr import AbbrExtension
-from markdown.extensions.def_list import DefListExtension
-from markdown.extensions.fenced_code import FencedCodeExtension
-from markdown.extensions.footnotes import FootnoteExtension
-from markdown.extensions.sane_lists import SaneListExtension
-from markdown.extensions.tables import TableExtension
-from markdown.extensions.toc import TocExtension
 import nh3
 from markupsafe import Markup
 
 from . import cache
 
-# Extensions as classes: named by strings, Markdown looks each name up among every installed package's
-# entry points first (14 ms a process).
-_EXTENSIONS = (TableExtension, FencedCodeExtension, SaneListExtension, DefListExtension, AbbrExtension,
-               FootnoteExtension)
 _TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "dl", "dt", "em", "h1", "h2",
     "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "ol", "p", "pre", "q", "s", "small",
@@ -72,7 +61,20 @@ def sanitize(html: str, base: str | None = None) -> str:
 def _converter(level: int) -> md.Markdown:
     """One Markdown converter per heading level per process, reset between documents (building one costs
     ~1 ms). ``level``: what a ``#`` heading becomes, so user headings fit under the page's own."""
-    extensions = [*(ext() for ext in _EXTENSIONS), TocExtension(baselevel=level, anchorlink=False, permalink=False)]
+    # Imported here, when a build first renders Markdown its cache does not hold (22 ms with Pygments, which
+    # fenced code imports); as classes: named by strings, Markdown looks each name up among every installed
+    # package's entry points first (14 ms a process).
+    from markdown.extensions.abbr import AbbrExtension
+    from markdown.extensions.def_list import DefListExtension
+    from markdown.extensions.fenced_code import FencedCodeExtension
+    from markdown.extensions.footnotes import FootnoteExtension
+    from markdown.extensions.sane_lists import SaneListExtension
+    from markdown.extensions.tables import TableExtension
+    from markdown.extensions.toc import TocExtension
+
+    extensions = [TableExtension(), FencedCodeExtension(), SaneListExtension(), DefListExtension(),
+                  AbbrExtension(), FootnoteExtension(), TocExtension(baselevel=level, anchorlink=False,
+                                                                     permalink=False)]
     return md.Markdown(extensions=extensions, output_format="html")
 
 

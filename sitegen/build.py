@@ -457,7 +457,9 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
                     indexing.add(writer.manifest, now=True)  # the main shard: no run page is written yet
                 lap("site_pages")
 
-                global_key = digest_json([[tree_digest(d) for d in theme.dirs], assets, renderer.site,
+                themes = prepared[5] if prepared else {}  # digested by the no-op check already
+                global_key = digest_json([[themes.get(str(d)) or tree_digest(d) for d in theme.dirs], assets,
+                                          renderer.site,
                                           (source / "sitegen.yaml").read_bytes().hex()
                                           if (source / "sitegen.yaml").is_file() else None])
                 all_pages = list(site_pages)

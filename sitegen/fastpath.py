@@ -35,10 +35,11 @@ def _git_state(source: Path) -> list[str] | None:
 
 def fingerprint(source: Path, theme_dirs: list[Path], options: dict[str, Any],
                 run_digests: dict[str, str] | None = None, memo: DigestMemo | None = None,
-                data_digests: dict[str, str] | None = None) -> str:
+                data_digests: dict[str, str] | None = None, theme_digests: dict[str, str] | None = None) -> str:
     """The digest of everything a build reads. ``run_digests`` receives each run folder's own
-    :func:`~sitegen.cache.tree_digest` (by ``<exp>/<run>``), which the loader reuses, and ``data_digests``
-    the digest of the folder without its run.yaml (:func:`~sitegen.cache.run_folder_digests`); ``memo``
+    :func:`~sitegen.cache.tree_digest` (by ``<exp>/<run>``), which the loader reuses, ``data_digests``
+    the digest of the folder without its run.yaml (:func:`~sitegen.cache.run_folder_digests`), and
+    ``theme_digests`` each theme folder's (by its path), which the build's key of run pages reuses; ``memo``
     spares reading the files it knows unchanged."""
     parts: list[Any] = [FORMAT, code_digest(), options, _git_state(source)]
     for name in SOURCE_PARTS:
@@ -51,7 +52,10 @@ def fingerprint(source: Path, theme_dirs: list[Path], options: dict[str, Any],
             parts.append(tree_digest(path, memo=memo))
     config = source / "sitegen.yaml"
     parts.append(digest_bytes(config.read_bytes()) if config.is_file() else None)
-    parts.append([tree_digest(d, memo=memo) for d in theme_dirs])
+    themes = [tree_digest(d, memo=memo) for d in theme_dirs]
+    if theme_digests is not None:
+        theme_digests.update(zip(map(str, theme_dirs), themes))
+    parts.append(themes)
     return digest_json(parts)
 
 
@@ -121,9 +125,9 @@ class NoopResult:
 
 
 def prepare(source: Path, output: str | Path | None, *, base_url: str | None,
-            search: bool) -> tuple[Path, Path, str, dict[str, str], dict[str, str]] | None:
-    """(output, cache directory, fingerprint, run folder digests, their data digests) of a plain build of
-    ``source``, or None
+            search: bool) -> tuple[Path, Path, str, dict[str, str], dict[str, str], dict[str, str]] | None:
+    """(output, cache directory, fingerprint, run folder digests, their data digests, theme folder digests)
+    of a plain build of ``source``, or None
     when the source's configuration cannot even be read (the full build then reports why)."""
     import yaml
 
@@ -142,11 +146,12 @@ def prepare(source: Path, output: str | Path | None, *, base_url: str | None,
     cache_dir = out.parent / f".{out.name}.cache"
     run_digests: dict[str, str] = {}
     data_digests: dict[str, str] = {}
+    theme_digests: dict[str, str] = {}
     memo = DigestMemo(cache_dir / DIGESTS_FILE)
     print_ = fingerprint(source, list(theme.dirs), {"base_url": base_url, "search": search}, run_digests, memo,
-                         data_digests)
+                         data_digests, theme_digests)
     memo.save()
-    return out, cache_dir, print_, run_digests, data_digests
+    return out, cache_dir, print_, run_digests, data_digests, theme_digests
 
 
 def unchanged(prepared: tuple[Path, Path, str, dict[str, str], dict[str, str]] | None,

@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -328,8 +329,8 @@ def template_cache(*scope_parts: Any) -> Path | None:
     folder = root / scope
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if folder.is_symlink() or not os.access(folder, os.W_OK):
-            return None
+        if not (_private(root) and _private(folder)):
+            return None  # compiled templates are code: only from folders no one else can write to
         os.utime(folder)  # used now: see the pruning below
         others = sorted((entry.stat().st_mtime, entry.name) for entry in os.scandir(root)
                         if entry.name != scope and entry.is_dir(follow_symlinks=False))
@@ -338,6 +339,14 @@ def template_cache(*scope_parts: Any) -> Path | None:
     except OSError:
         return None  # only a cache: a build never fails for it
     return folder
+
+
+def _private(folder: Path) -> bool:
+    """A real folder (not a link) of this user's, that no one else can write to."""
+    st = os.lstat(folder)
+    getuid = getattr(os, "getuid", None)
+    return (stat.S_ISDIR(st.st_mode) and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+            and (getuid is None or st.st_uid == getuid()) and os.access(folder, os.W_OK))
 
 
 def cache_file(output: Path) -> Path:

@@ -564,3 +564,16 @@ def test_the_machine_cache_keeps_the_most_recently_used_other_sitegens_and_is_op
     (tmp_path / "a-file").write_text("not a folder")
     monkeypatch.setenv("SITEGEN_CACHE_DIR", str(tmp_path / "a-file"))
     assert template_cache("jinja2 test") is None
+    shared = tmp_path / "shared"
+    (shared / "templates").mkdir(parents=True)
+    (shared / "templates").chmod(0o777)  # others could put code there: not used
+    monkeypatch.setenv("SITEGEN_CACHE_DIR", str(shared))
+    assert template_cache("jinja2 test") is None
+    (shared / "templates").chmod(0o755)
+    assert template_cache("jinja2 test") is not None
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "linked" / "templates").mkdir(parents=True)
+    mine.rename(tmp_path / "elsewhere" / mine.name)
+    (tmp_path / "linked" / "templates" / mine.name).symlink_to(tmp_path / "elsewhere" / mine.name)
+    monkeypatch.setenv("SITEGEN_CACHE_DIR", str(tmp_path / "linked"))
+    assert template_cache("jinja2 test") is None  # a link, wherever it points

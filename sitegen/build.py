@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import json
 import multiprocessing
 import os
 import shutil
@@ -24,6 +25,7 @@ from .model import Project, Run
 from .monitoring import project_alerts
 from .cache import (BuildCache, cache_file, digest_json, memos, merge_fresh, take_fresh, template_cache,
                     tree_digest)
+from .cache import memo as memo_of
 from .cache import scope as cache_scope
 from .output import BuildLock, SiteWriter, check_output, fingerprint
 from .pages import Page, compare, dashboard, datasets, experiment, models, notfound
@@ -436,6 +438,9 @@ def build(source: str | Path = ".", output: str | Path | None = None, *, base_ur
             views = cache_file(out).parent / "search-views" if build_cache is not None else None  # kept views
             early = search and build_cache is not None and bool(build_cache.pages)
             here = (_run_tables,) if early else ()
+            if build_cache is not None and prepared is not None:
+                _EXPORT_KEYS.update(_export_keys(project, prepared[5]))
+                stack.callback(_EXPORT_KEYS.clear)
             finish_exports = _start_exports(project, writer, REBUILD_GROUPS if early else EXPORT_GROUPS)
             indexing = None
             try:
@@ -515,13 +520,61 @@ def _run_tables(project: Project, writer: SiteWriter) -> None:
     writer.write_text(urls.SNAPSHOT, diff.snapshot_json(project))
 
 
+_EXPORT_KEYS: dict[str, str] = {}  # the running build's (see _export_keys), inherited by the export processes
+
+
+def _export_keys(project: Project, parts: dict[str, str | None]) -> dict[str, str]:
+    """What each kept group of exports is made from (see :func:`_made_or_kept`), as a digest: an experiment's
+    summaries, of its runs' folders (their build-cache digests), its title, primary metric and goal; the
+    Hugging Face cards of a model's versions, of its folder, the ``datasets`` folder and its versions' source
+    runs.
+    ``parts``: the digests of the source's parts the no-op check made (sitegen.yaml is in every key; sitegen's
+    code and libraries are in the build cache's scope, which holds the kept records)."""
+    config = parts.get("sitegen.yaml")
+    keys = {}
+    for slug, exp in project.experiments.items():
+        runs = sorted((r.uid, project.run_digests.get(r.uid)) for r in exp.runs)
+        if all(digest for _uid, digest in runs):
+            keys[f"summaries/{slug}"] = digest_json(["summaries", config, slug, exp.title, exp.primary_metric,
+                                                     exp.goal, runs])
+    for slug, model in project.models.items():
+        folder = parts.get(f"models/{slug}")
+        if folder is not None:
+            sources = sorted({v.source_run for v in model.versions if v.source_run})
+            keys[f"model-cards/{slug}"] = digest_json(["model-cards", config, folder, parts.get("datasets"),
+                                                       [(uid, project.run_digests.get(uid)) for uid in sources]])
+    return keys
+
+
+def _made_or_kept(writer: SiteWriter, name: str, make: Callable[[], Iterable[tuple[str, str]]]) -> None:
+    """Write the files ``make`` gives, unless the previous build made them from the same inputs (the key
+    ``name`` has in :data:`_EXPORT_KEYS`) and the previous site still has exactly them: they are then carried
+    over, not made again. (An experiment's summaries and the model cards took a tenth of a rebuild's work
+    after one run changed, at 1,000 runs.)"""
+    key, memo = _EXPORT_KEYS.get(name), memo_of("export")
+    if key is not None and memo is not None and key in memo.known:
+        record = json.loads(memo.known[key])
+        if writer.still_there(record["files"]):
+            writer.carry_over(record["files"], record["bytes"])
+            memo.get(key, lambda: memo.known[key])  # used by this build: kept for the next
+            return
+    part = writer.child()
+    for path, text in make():
+        part.write_text(path, text)
+    made = part.part()
+    writer.merge(made)
+    if key is not None and memo is not None:
+        memo.get(key, lambda: json.dumps({"files": made["manifest"], "bytes": made["bytes"]}, sort_keys=True))
+
+
 def _data_exports(project: Project, writer: SiteWriter) -> None:
     """The run tables' data (data/summaries/<exp>.js, for run tables and ad-hoc comparisons), model cards in
     Hugging Face format, the feed and the headers file."""
-    for path, text in summaries_export.files(project):
-        writer.write_text(path, text)
-    for path, text in hf_card.files(project):  # models/<m>/<n>/README.md, Hugging Face card format
-        writer.write_text(path, text)
+    for slug in sorted(project.experiments):
+        _made_or_kept(writer, f"summaries/{slug}", lambda slug=slug: [
+            (urls.experiment_summaries_js(slug), summaries_export.script(slug, project))])
+    for slug in sorted(project.models):  # models/<m>/<n>/README.md, Hugging Face card format
+        _made_or_kept(writer, f"model-cards/{slug}", lambda slug=slug: hf_card.files(project, slug))
     writer.write_text(urls.FEED, feed.to_atom(project))
     writer.write_text(headers.HEADERS_FILE, headers.headers_file())
 

@@ -179,7 +179,8 @@ def _tree_entries(directory: Path | str, parts: dict[str, str] | None, depth: in
 
 
 class Memo:
-    """Values made from their key alone (rendered Markdown, lineage drawings), kept between builds in the
+    """Values made from their key alone (rendered Markdown, lineage drawings, the record of export files
+    made from the inputs a key digests), kept between builds in the
     build cache, whose scope holds sitegen's code and the versions of the libraries that make them:
     ``known`` is what the previous build kept, ``used`` what this build made or reused, for the next."""
 
@@ -197,7 +198,7 @@ class Memo:
         return value
 
 
-MEMO_KINDS = ("markup", "svg", "yaml", "chart")
+MEMO_KINDS = ("markup", "svg", "yaml", "chart", "export")  # "export": files kept by key, as JSON
 _active: dict[str, Memo] = {}
 
 

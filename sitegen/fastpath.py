@@ -35,27 +35,35 @@ def _git_state(source: Path) -> list[str] | None:
 
 def fingerprint(source: Path, theme_dirs: list[Path], options: dict[str, Any],
                 run_digests: dict[str, str] | None = None, memo: DigestMemo | None = None,
-                data_digests: dict[str, str] | None = None, theme_digests: dict[str, str] | None = None) -> str:
+                data_digests: dict[str, str] | None = None, part_digests: dict[str, str] | None = None) -> str:
     """The digest of everything a build reads. ``run_digests`` receives each run folder's own
     :func:`~sitegen.cache.tree_digest` (by ``<exp>/<run>``), which the loader reuses, ``data_digests``
     the digest of the folder without its run.yaml (:func:`~sitegen.cache.run_folder_digests`), and
-    ``theme_digests`` each theme folder's (by its path), which the build's key of run pages reuses; ``memo``
-    spares reading the files it knows unchanged."""
+    ``part_digests`` those of ``models`` (and ``models/<slug>``), ``datasets``, ``sitegen.yaml`` and each theme
+    folder (by its path),
+    which the build's keys of run pages and exports reuse; ``memo`` spares reading the files it knows
+    unchanged."""
     parts: list[Any] = [FORMAT, code_digest(), options, _git_state(source)]
+    named: dict[str, str | None] = {}
+    models: dict[str, str] = {}
     for name in SOURCE_PARTS:
         path = source / name
         if not path.is_dir() or path.is_symlink():
-            parts.append(None)
+            named[name] = None
         elif name == "runs" and run_digests is not None:
-            parts.append(tree_digest(path, run_digests, depth=2, memo=memo, data_parts=data_digests))
+            named[name] = tree_digest(path, run_digests, depth=2, memo=memo, data_parts=data_digests)
+        elif name == "models":  # each model's folder on its own too: models/<slug>
+            named[name] = tree_digest(path, models, depth=1, memo=memo)
         else:
-            parts.append(tree_digest(path, memo=memo))
+            named[name] = tree_digest(path, memo=memo)
+    named.update((f"models/{slug}", digest) for slug, digest in models.items())
     config = source / "sitegen.yaml"
-    parts.append(digest_bytes(config.read_bytes()) if config.is_file() else None)
+    named["sitegen.yaml"] = digest_bytes(config.read_bytes()) if config.is_file() else None
     themes = [tree_digest(d, memo=memo) for d in theme_dirs]
-    if theme_digests is not None:
-        theme_digests.update(zip(map(str, theme_dirs), themes))
-    parts.append(themes)
+    if part_digests is not None:
+        part_digests.update(named)
+        part_digests.update(zip(map(str, theme_dirs), themes))
+    parts += [*(named[name] for name in SOURCE_PARTS), named["sitegen.yaml"], themes]
     return digest_json(parts)
 
 
@@ -126,8 +134,8 @@ class NoopResult:
 
 def prepare(source: Path, output: str | Path | None, *, base_url: str | None,
             search: bool) -> tuple[Path, Path, str, dict[str, str], dict[str, str], dict[str, str]] | None:
-    """(output, cache directory, fingerprint, run folder digests, their data digests, theme folder digests)
-    of a plain build of ``source``, or None
+    """(output, cache directory, fingerprint, run folder digests, their data digests, the digests of the
+    source's other parts and theme folders) of a plain build of ``source``, or None
     when the source's configuration cannot even be read (the full build then reports why)."""
     import yaml
 
@@ -146,12 +154,12 @@ def prepare(source: Path, output: str | Path | None, *, base_url: str | None,
     cache_dir = out.parent / f".{out.name}.cache"
     run_digests: dict[str, str] = {}
     data_digests: dict[str, str] = {}
-    theme_digests: dict[str, str] = {}
+    part_digests: dict[str, str] = {}
     memo = DigestMemo(cache_dir / DIGESTS_FILE)
     print_ = fingerprint(source, list(theme.dirs), {"base_url": base_url, "search": search}, run_digests, memo,
-                         data_digests, theme_digests)
+                         data_digests, part_digests)
     memo.save()
-    return out, cache_dir, print_, run_digests, data_digests, theme_digests
+    return out, cache_dir, print_, run_digests, data_digests, part_digests
 
 
 def unchanged(prepared: tuple[Path, Path, str, dict[str, str], dict[str, str]] | None,

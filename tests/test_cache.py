@@ -577,3 +577,62 @@ def test_the_machine_cache_keeps_the_most_recently_used_other_sitegens_and_is_op
     (tmp_path / "linked" / "templates" / mine.name).symlink_to(tmp_path / "elsewhere" / mine.name)
     monkeypatch.setenv("SITEGEN_CACHE_DIR", str(tmp_path / "linked"))
     assert template_cache("jinja2 test") is None  # a link, wherever it points
+
+
+def _log_calls(monkeypatch, log: Path) -> None:
+    """Record each experiment's summaries and each model-card pass made, in any process (exports are
+    written by forked processes)."""
+    import sitegen.build as build_module
+
+    real_script, real_cards = build_module.summaries_export.script, build_module.hf_card.files
+
+    def script(slug, project):
+        with open(log, "a") as fh:
+            fh.write(f"summaries {slug}\n")
+        return real_script(slug, project)
+
+    def cards(project, only=None):
+        with open(log, "a") as fh:
+            fh.write(f"model-cards {only}\n")
+        return real_cards(project, only)
+
+    monkeypatch.setattr(build_module.summaries_export, "script", script)
+    monkeypatch.setattr(build_module.hf_card, "files", cards)
+
+
+def test_exports_made_from_unchanged_inputs_are_carried_over(source, tmp_path, monkeypatch):
+    """After one run changed, only its experiment's summaries are made again; a model's cards are made again
+    when its folder, a dataset or one of its versions' source runs changed; a file gone from the site is
+    made again. Each rebuild equals a cold build."""
+    site, log = tmp_path / "site", tmp_path / "made.log"
+    build(source, site, jobs=2)
+    _log_calls(monkeypatch, log)
+
+    def rebuild() -> list[str]:
+        log.unlink(missing_ok=True)
+        build(source, site, jobs=2)
+        made = sorted(log.read_text().split("\n")[:-1]) if log.exists() else []
+        shutil.rmtree(tmp_path / "cold", ignore_errors=True)
+        build(source, tmp_path / "cold", cache=False)
+        assert tree_diff(site, tmp_path / "cold") == []
+        return made
+
+    sources = {line.split(": ", 1)[1].strip(): path.parent.parent.name
+               for path in (source / "models").glob("*/versions/*.yaml")
+               for line in path.read_text().splitlines() if line.startswith("source_run: ")}
+    plain = next(p for p in sorted((source / "runs" / "churn").glob("*/run.yaml"))
+                 if f"churn/{p.parent.name}" not in sources)
+    plain.write_text(plain.read_text().replace("user: ", "user: someone-", 1))
+    assert rebuild() == ["summaries churn"]
+    used = sorted(sources)[0]
+    (source / "runs" / used / "run.yaml").write_text(
+        (source / "runs" / used / "run.yaml").read_text().replace("user: ", "user: another-", 1))
+    assert rebuild() == [f"model-cards {sources[used]}", f"summaries {used.split('/')[0]}"]
+    version = sorted((source / "models").glob("*/versions/*.yaml"))[-1]
+    version.write_text(version.read_text() + "\n# edited\n")
+    assert rebuild() == [f"model-cards {version.parent.parent.name}"]
+    (source / "datasets" / "added.yaml").write_text("name: Added\nuri: s3://bucket/added\n")
+    assert rebuild() == sorted(f"model-cards {slug}" for slug in set(sources.values()))
+    (site / "data" / "summaries" / "feature-pipeline.js").unlink()
+    assert rebuild() == ["summaries feature-pipeline"]
+    assert (site / "data" / "summaries" / "feature-pipeline.js").is_file()

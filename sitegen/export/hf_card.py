@@ -257,11 +257,12 @@ def _yaml(data: dict[str, Any]) -> str:
     return memo.get(key, make)
 
 
-def files(project: Project):
-    """(site path, README text) of every version of every model, in a stable order."""
+def files(project: Project, only: str | None = None):
+    """(site path, README text) of every version of every model (or of the model ``only``), in a stable
+    order."""
     from .. import urls
 
-    for slug in sorted(project.models):
+    for slug in sorted(project.models) if only is None else [only]:
         model = project.models[slug]
         for version in model.versions:
             yield urls.model_card_md(slug, version.version), render(project, model, version)

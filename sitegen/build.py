@@ -526,8 +526,8 @@ _EXPORT_KEYS: dict[str, str] = {}  # the running build's (see _export_keys), inh
 def _export_keys(project: Project, parts: dict[str, str | None]) -> dict[str, str]:
     """What each kept group of exports is made from (see :func:`_made_or_kept`), as a digest: an experiment's
     summaries, of its runs' folders (their build-cache digests), its title, primary metric and goal; the
-    Hugging Face cards of a model's versions, of its folder, the ``datasets`` folder and its versions' source
-    runs.
+    Hugging Face cards and the PROV-JSON of a model's versions, of its folder, the ``datasets`` folder and its
+    versions' source runs.
     ``parts``: the digests of the source's parts the no-op check made (sitegen.yaml is in every key; sitegen's
     code and libraries are in the build cache's scope, which holds the kept records)."""
     config = parts.get("sitegen.yaml")
@@ -541,8 +541,10 @@ def _export_keys(project: Project, parts: dict[str, str | None]) -> dict[str, st
         folder = parts.get(f"models/{slug}")
         if folder is not None:
             sources = sorted({v.source_run for v in model.versions if v.source_run})
-            keys[f"model-cards/{slug}"] = digest_json(["model-cards", config, folder, parts.get("datasets"),
-                                                       [(uid, project.run_digests.get(uid)) for uid in sources]])
+            made_from = [config, folder, parts.get("datasets"),
+                         [(uid, project.run_digests.get(uid)) for uid in sources]]
+            keys[f"model-cards/{slug}"] = digest_json(["model-cards", *made_from])
+            keys[f"model-prov/{slug}"] = digest_json(["model-prov", *made_from])
     return keys
 
 
@@ -581,8 +583,11 @@ def _data_exports(project: Project, writer: SiteWriter) -> None:
 
 def _prov_exports(project: Project, writer: SiteWriter) -> None:
     """W3C PROV-JSON of every model version and of the whole site (each run's is written with its page)."""
-    for path, text in prov_export.files(project, runs=False):
-        writer.write_text(path, text)
+    for slug in sorted(project.models):
+        _made_or_kept(writer, f"model-prov/{slug}", lambda slug=slug: [
+            (urls.model_version_prov(slug, v.version), prov_export.version_document(project, slug, v))
+            for v in project.models[slug].versions])
+    writer.write_text(urls.PROV_JSON, prov_export.site_document(project))
 
 
 ExportGroup = tuple[Callable[[Project, SiteWriter], None], ...]

@@ -596,13 +596,21 @@ def _log_calls(monkeypatch, log: Path) -> None:
             fh.write(f"model-cards {only}\n")
         return real_cards(project, only)
 
+    real_version = build_module.prov_export.version_document
+
+    def version_document(project, slug, version):
+        with open(log, "a") as fh:
+            fh.write(f"model-prov {slug} {version.version}\n")
+        return real_version(project, slug, version)
+
     monkeypatch.setattr(build_module.summaries_export, "script", script)
     monkeypatch.setattr(build_module.hf_card, "files", cards)
+    monkeypatch.setattr(build_module.prov_export, "version_document", version_document)
 
 
 def test_exports_made_from_unchanged_inputs_are_carried_over(source, tmp_path, monkeypatch):
-    """After one run changed, only its experiment's summaries are made again; a model's cards are made again
-    when its folder, a dataset or one of its versions' source runs changed; a file gone from the site is
+    """After one run changed, only its experiment's summaries are made again; a model's cards and PROV-JSON are
+    made again when its folder, a dataset or one of its versions' source runs changed; a file gone from the site is
     made again. Each rebuild equals a cold build."""
     site, log = tmp_path / "site", tmp_path / "made.log"
     build(source, site, jobs=2)
@@ -612,6 +620,9 @@ def test_exports_made_from_unchanged_inputs_are_carried_over(source, tmp_path, m
         log.unlink(missing_ok=True)
         build(source, site, jobs=2)
         made = sorted(log.read_text().split("\n")[:-1]) if log.exists() else []
+        provs = {line.split()[1] for line in made if line.startswith("model-prov ")}
+        made = [line for line in made if not line.startswith("model-prov ")]
+        assert provs == {line.split()[1] for line in made if line.startswith("model-cards ")}  # kept alike
         shutil.rmtree(tmp_path / "cold", ignore_errors=True)
         build(source, tmp_path / "cold", cache=False)
         assert tree_diff(site, tmp_path / "cold") == []

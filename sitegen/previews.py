@@ -80,7 +80,11 @@ def preview(kind: str, path: Path, size: int, limit: int, base: str = "",
         return {"type": "text", "text": text, "truncated": cut, "lang": "json"}
     if kind == "csv":
         text, truncated = _head(path, limit, content)
-        rows = list(csv.reader(io.StringIO(text)))
+        try:  # newline="": the csv module reads line ends itself (a lone carriage return is one)
+            rows = list(csv.reader(io.StringIO(text, newline="")))
+        except csv.Error:  # not CSV it can read (a field over its size limit, say): shown as text
+            text, cut = _lines(text, truncated)
+            return {"type": "text", "text": text, "truncated": cut, "lang": "csv"}
         if truncated and rows:
             rows = rows[:-1]
         if not rows:

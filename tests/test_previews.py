@@ -72,3 +72,17 @@ def test_the_listing_keeps_small_files_whole_and_reads_them_once(tmp_path, monke
     monkeypatch.setattr(previews, "_read_head", no_reads)
     a = arts["config.json"]
     assert preview(a.kind, a.source, a.size, 1024, content=a.content)["text"] == '{\n  "lr": 0.1\n}'
+
+
+def test_csv_that_the_csv_module_cannot_read_is_shown_not_raised(tmp_path):
+    """A lone carriage return (found by the property test above) raised csv.Error out of the run page and
+    stopped the build; a field over the csv module's size limit did too."""
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"\r0")
+    assert preview("csv", path, 2, 100) == {"type": "table", "header": [], "rows": [["0"]], "truncated": False}
+    path.write_bytes(b"a,b\r\n1,2\r\n")
+    assert preview("csv", path, 10, 100)["rows"] == [["1", "2"]]
+    big = b"h\n" + b'"' + b"x" * 200_000
+    path.write_bytes(big)
+    shown = preview("csv", path, len(big), len(big))
+    assert shown["type"] == "text" and shown["lang"] == "csv" and shown["text"].startswith("h\n")

@@ -8,13 +8,13 @@ Each figure is one process measured from outside: wall seconds, CPU seconds and 
 ``os.wait4``: the largest of the process and its worker and Pagefind processes), and the stage timings
 ``sitegen build --timings`` prints. Figures:
 
-- sitegen cold build (no output, no build cache, no compiled templates: the first build on a machine), a build with the build cache kept but no output (CI
-  restoring its cache), no-op rebuild, rebuild after one run changed (a param renamed; the median of
-  three edits, with and without search), the same in a process that stays up between rebuilds as
-  ``sitegen serve`` does (the median of five edits), rebuild after one run was added; output bytes in
-  all and per run page; pages per second for the whole build and for rendering (the site_pages and
-  run_pages stages: every HTML page and the files written beside run pages, after the data is loaded,
-  before exports and search).
+- sitegen cold build (no output, no build cache, no compiled templates: the first build on a machine), a build
+  with the build cache kept but no output (CI restoring its cache), no-op rebuild, rebuild after one run
+  changed (a param renamed; the median of three edits, with and without search), the same in a process that
+  stays up between rebuilds as ``sitegen serve`` does (the median of five edits), rebuild after one run was
+  added; output bytes in all and per run page; pages per second for the whole build and for rendering (the
+  site_pages and run_pages stages: every HTML page and the files written beside run pages, after the data is
+  loaded, before exports and search).
 - the I/O floor: reading every run.yaml (libyaml's C loader) and every metrics.parquet
   (``ParquetFile.read(use_threads=False)``), per-key summaries, and writing the same number of files with
   the same bytes as sitegen's output.

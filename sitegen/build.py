@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
 import multiprocessing
 import os
 import shutil
@@ -161,9 +160,8 @@ def _carry_over(uid: str, writer: SiteWriter) -> tuple[Page, dict[str, Any]] | N
     cache: BuildCache | None = _JOB.get("cache")
     key = _page_key(uid)
     record = cache.page(uid, key) if cache is not None and key is not None else None
-    if record is None or not writer.still_there(record["files"]):
+    if record is None or not writer.keep(record["files"], record["bytes"]):
         return None
-    writer.carry_over(record["files"], record["bytes"])
     return Page(**record["page"]), record
 
 
@@ -224,8 +222,7 @@ def _run_data_files(run: Run, writer: SiteWriter) -> dict[str, Any] | None:
     known = before.get("data") if before is not None else None
     if isinstance(known, dict) and known.get("key") == key:
         files = {path: before["files"].get(path) for path in known.get("paths", ())}  # digests: the page's record
-        if None not in files.values() and writer.still_there(files):
-            writer.carry_over(files, known["bytes"])
+        if None not in files.values() and writer.keep(files, known["bytes"]):
             return known
     part = writer.child()
     history = run_pages.load_history(run)
@@ -554,19 +551,18 @@ def _made_or_kept(writer: SiteWriter, name: str, make: Callable[[], Iterable[tup
     over, not made again. (An experiment's summaries and the model cards took a tenth of a rebuild's work
     after one run changed, at 1,000 runs.)"""
     key, memo = _EXPORT_KEYS.get(name), memo_of("export")
-    if key is not None and memo is not None and key in memo.known:
-        record = json.loads(memo.known[key])
-        if writer.still_there(record["files"]):
-            writer.carry_over(record["files"], record["bytes"])
-            memo.get(key, lambda: memo.known[key])  # used by this build: kept for the next
-            return
+    record = memo.known.get(key) if key is not None and memo is not None else None
+    if (record is not None and isinstance(record.get("files"), dict) and isinstance(record.get("bytes"), int)
+            and writer.keep(record["files"], record["bytes"])):
+        memo.put(key, record)  # used by this build: kept for the next
+        return
     part = writer.child()
     for path, text in make():
         part.write_text(path, text)
     made = part.part()
     writer.merge(made)
     if key is not None and memo is not None:
-        memo.get(key, lambda: json.dumps({"files": made["manifest"], "bytes": made["bytes"]}, sort_keys=True))
+        memo.put(key, {"files": made["manifest"], "bytes": made["bytes"]})
 
 
 def _data_exports(project: Project, writer: SiteWriter) -> None:

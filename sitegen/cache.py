@@ -184,21 +184,27 @@ class Memo:
     build cache, whose scope holds sitegen's code and the versions of the libraries that make them:
     ``known`` is what the previous build kept, ``used`` what this build made or reused, for the next."""
 
-    def __init__(self, known: dict[str, str]):
-        self.known: dict[str, str] = known
-        self.used: dict[str, str] = {}
-        self.fresh: dict[str, str] = {}  # used since take_fresh() last ran: what a worker process sends back
+    def __init__(self, known: dict[str, Any]):
+        self.known: dict[str, Any] = known
+        self.used: dict[str, Any] = {}
+        self.fresh: dict[str, Any] = {}  # used since take_fresh() last ran: what a worker process sends back
 
-    def get(self, key: str, make: Callable[[], str]) -> str:
+    def get(self, key: str, make: Callable[[], Any]) -> Any:
         value = self.known.get(key)
         if value is None:
             value = make()
-        self.used[key] = value
-        self.fresh[key] = value
+        self.put(key, value)
         return value
 
+    def put(self, key: str, value: Any) -> None:
+        """Keep ``value`` for ``key``, used by this build (and made by it when it differs from ``known``)."""
+        self.used[key] = value
+        self.fresh[key] = value
 
-MEMO_KINDS = ("markup", "svg", "yaml", "chart", "export")  # "export": files kept by key, as JSON
+
+# What each kind of memo holds: text (Markdown rendered, drawings, YAML) or a JSON object (a chart's spec, the
+# record of export files made from a key's inputs). A record of another type is a damaged cache.
+MEMO_KINDS: dict[str, type] = {"markup": str, "svg": str, "yaml": str, "chart": dict, "export": dict}
 _active: dict[str, Memo] = {}
 
 
@@ -259,15 +265,15 @@ class BuildCache:
             return
         runs: dict[str, dict[str, Any]] = {}
         pages: dict[str, dict[str, Any]] = {}
-        memos: dict[str, dict[str, str]] = {kind: {} for kind in MEMO_KINDS}
+        memos: dict[str, dict[str, Any]] = {kind: {} for kind in MEMO_KINDS}
         stores = {"run": runs, "page": pages, **memos}
         for line in lines[1:]:
             if not line:
                 continue
             try:
                 kind, uid, record = json.loads(line)
-                if kind in memos and not isinstance(record, str):
-                    raise TypeError(kind)  # a memo holds text (HTML, SVG, YAML) and nothing else
+                if kind in memos and not isinstance(record, MEMO_KINDS[kind]):
+                    raise TypeError(kind)
                 stores[kind][uid] = record
             except (ValueError, TypeError, KeyError):
                 return  # a damaged cache is no cache: the build is cold
@@ -325,11 +331,13 @@ def template_cache(*scope_parts: Any) -> Path | None:
     :data:`KEPT_TEMPLATE_SCOPES`. None (templates compiled in memory) when the cache cannot be written."""
     import sys
 
-    scope = digest_json([FORMAT, __version__, code_digest(), list(sys.version_info[:2]), *scope_parts])
+    scope = code_scope(list(sys.version_info[:2]), *scope_parts)
     root = machine_cache_dir() / "templates"
     folder = root / scope
     try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        root.parent.mkdir(parents=True, exist_ok=True)
+        root.mkdir(mode=0o700, exist_ok=True)  # made private whatever the umask (0o002 gives groups writing)
+        folder.mkdir(mode=0o700, exist_ok=True)
         if not (_private(root) and _private(folder)):
             return None  # compiled templates are code: only from folders no one else can write to
         os.utime(folder)  # used now: see the pruning below
@@ -355,5 +363,11 @@ def cache_file(output: Path) -> Path:
     return output.parent / f".{output.name}.cache" / "build.json"
 
 
+def code_scope(*parts: Any) -> str:
+    """A digest of sitegen's code and ``parts``: what a cache kept by this sitegen is valid for."""
+    return digest_json([FORMAT, __version__, code_digest(), *parts])
+
+
 def scope(source: Path, *parts: Any) -> str:
-    return digest_json([FORMAT, __version__, code_digest(), str(source.resolve()), *parts])
+    """The build cache's scope: this sitegen, building ``source``, with ``parts`` (options, library versions)."""
+    return code_scope(str(source.resolve()), *parts)

@@ -40,9 +40,8 @@ def fingerprint(source: Path, theme_dirs: list[Path], options: dict[str, Any],
     :func:`~sitegen.cache.tree_digest` (by ``<exp>/<run>``), which the loader reuses, ``data_digests``
     the digest of the folder without its run.yaml (:func:`~sitegen.cache.run_folder_digests`), and
     ``part_digests`` those of ``models`` (and ``models/<slug>``), ``datasets``, ``sitegen.yaml`` and each theme
-    folder (by its path),
-    which the build's keys of run pages and exports reuse; ``memo`` spares reading the files it knows
-    unchanged."""
+    folder (by its path), which the build's keys of run pages and exports reuse; ``memo`` spares reading the
+    files it knows unchanged."""
     parts: list[Any] = [FORMAT, code_digest(), options, _git_state(source)]
     named: dict[str, str | None] = {}
     models: dict[str, str] = {}

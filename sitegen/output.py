@@ -223,6 +223,14 @@ class SiteWriter:
         root = os.fspath(self.output)
         return all(self.previous.get(p) == d and os.path.isfile(os.path.join(root, p)) for p, d in files.items())
 
+    def keep(self, files: dict[str, str], size: int) -> bool:
+        """Carry these files of the previous site over (:meth:`carry_over`) when it still has exactly them
+        (:meth:`still_there`); False, keeping nothing, when it does not."""
+        if not self.still_there(files):
+            return False
+        self.carry_over(files, size)
+        return True
+
     def carry_over(self, files: dict[str, str], size: int) -> None:
         """Keep files of the previous site as they are (their digests are known to be unchanged)."""
         self.manifest.update(files)

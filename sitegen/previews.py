@@ -10,11 +10,11 @@ import base64
 import csv
 import io
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from . import markup
+from .store.paths import read_head
 
 MAX_LINES = 200
 MAX_CSV_ROWS = 20
@@ -22,19 +22,8 @@ MAX_SVG_INLINE = 512 * 1024
 MAX_HTML_FRAME = 256 * 1024
 
 
-def _read_head(path: Path, count: int) -> bytes:
-    """At most ``count`` bytes from the start of the file, with one read: artifacts are regular files, which
-    give fewer bytes than asked only at their end. (os-level calls: a run page previews two or three small
-    files, and Python's buffered file object costs more than reading them.)"""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-    try:
-        return os.read(fd, count)
-    finally:
-        os.close(fd)
-
-
 def _head(path: Path, limit: int, content: bytes | None = None) -> tuple[str, bool]:
-    raw = _read_head(path, limit + 1) if content is None else content[:limit + 1]
+    raw = read_head(path, limit + 1) if content is None else content[:limit + 1]
     truncated = len(raw) > limit
     raw = raw[:limit]
     if raw.startswith(b"\xef\xbb\xbf"):

@@ -577,6 +577,13 @@ def test_the_machine_cache_keeps_the_most_recently_used_other_sitegens_and_is_op
     (tmp_path / "linked" / "templates" / mine.name).symlink_to(tmp_path / "elsewhere" / mine.name)
     monkeypatch.setenv("SITEGEN_CACHE_DIR", str(tmp_path / "linked"))
     assert template_cache("jinja2 test") is None  # a link, wherever it points
+    old_umask = os.umask(0o002)  # a user-private-group system: new folders are group-writable
+    try:
+        monkeypatch.setenv("SITEGEN_CACHE_DIR", str(tmp_path / "umask-002"))
+        made = template_cache("jinja2 test")
+    finally:
+        os.umask(old_umask)
+    assert made is not None and (made.stat().st_mode & 0o777) == 0o700
 
 
 def _log_calls(monkeypatch, log: Path) -> None:

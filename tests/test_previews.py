@@ -69,7 +69,7 @@ def test_the_listing_keeps_small_files_whole_and_reads_them_once(tmp_path, monke
     def no_reads(path, count):
         raise AssertionError(f"{path} read again")
 
-    monkeypatch.setattr(previews, "_read_head", no_reads)
+    monkeypatch.setattr(previews, "read_head", no_reads)
     a = arts["config.json"]
     assert preview(a.kind, a.source, a.size, 1024, content=a.content)["text"] == '{\n  "lr": 0.1\n}'
 

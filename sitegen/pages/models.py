@@ -33,7 +33,7 @@ def _kept_chart(make: Callable[..., dict[str, Any]], *args: Any, **kwargs: Any) 
     if memo is None:
         return make(*args, **kwargs)
     key = cache.digest_json([make.__name__, args, kwargs])
-    return json.loads(memo.get(key, lambda: json.dumps(make(*args, **kwargs))))
+    return memo.get(key, lambda: make(*args, **kwargs))
 
 def _alert(a: Alert) -> dict[str, Any]:
     return {"metric": a.metric, "slice": a.slice, "value": a.value, "at": a.at, "bound": a.bound,

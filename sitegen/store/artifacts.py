@@ -7,6 +7,7 @@ import re
 from pathlib import Path, PurePosixPath
 
 from ..model import Artifact
+from .paths import read_head
 
 MAX_ARTIFACTS = 5000  # listed per run; the rest are counted
 LFS_PREFIX = b"version https://git-lfs.github.com/spec/"
@@ -48,21 +49,11 @@ def lfs_pointer(head: bytes) -> tuple[str, int] | None:
     return "sha256:" + oid.group(1).decode(), int(real.group(1))
 
 
-def _read_small(path: Path) -> bytes:
-    """The first ``SMALL_FILE`` bytes of a file, with one read (os-level calls: a listing reads every
-    small artifact, and Python's buffered file object costs more than the read)."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-    try:
-        return os.read(fd, SMALL_FILE)
-    finally:
-        os.close(fd)
-
-
 def read_lfs_pointer(path: Path, size: int) -> tuple[str, int] | None:
     """(oid, size) when ``path`` is a git LFS pointer file, else None."""
     if size > SMALL_FILE:
         return None
-    return lfs_pointer(_read_small(path))
+    return lfs_pointer(read_head(path, SMALL_FILE))
 
 
 def scan(run_dir: Path) -> tuple[list[Artifact], list[str], int]:
@@ -95,7 +86,7 @@ def scan(run_dir: Path) -> tuple[list[Artifact], list[str], int]:
             if len(found) >= MAX_ARTIFACTS:
                 extra += 1
                 continue
-            head = _read_small(path) if st.st_size <= SMALL_FILE else None
+            head = read_head(path, SMALL_FILE) if st.st_size <= SMALL_FILE else None
             lfs = lfs_pointer(head) if head is not None else None
             if lfs:
                 found.append(Artifact(path=relp, size=lfs[1], kind="lfs", lfs_oid=lfs[0], source=path))

@@ -1,4 +1,5 @@
-"""Names and paths inside a source: validation, and listing that never follows a link out of it."""
+"""Names and paths inside a source: validation, listing that never follows a link out of it, reading a
+file's first bytes."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from ..ids import RUN_ID_RE, SLUG_RE, is_run_id
 
 MAX_SLUG = 128  # longer names make unwieldy URLs and hit file-name limits on some systems
 
-__all__ = ["RUN_ID_RE", "SLUG_RE", "is_run_id", "is_slug", "describe_name", "rel", "list_entries", "is_plain_file"]
+__all__ = ["RUN_ID_RE", "SLUG_RE", "is_run_id", "is_slug", "describe_name", "rel", "list_entries", "is_plain_file",
+           "read_head"]
 
 
 def is_slug(name: str) -> bool:
@@ -49,3 +51,14 @@ def is_plain_file(path: Path) -> bool:
         return path.is_file() and not path.is_symlink()
     except OSError:
         return False
+
+
+def read_head(path: Path | str, count: int) -> bytes:
+    """At most ``count`` bytes from the start of a regular file, with one read (a regular file gives fewer
+    bytes than asked only at its end). os-level calls: artifacts are read this way, two or three small files
+    a run, and Python's buffered file object costs more than reading them."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        return os.read(fd, count)
+    finally:
+        os.close(fd)
